@@ -1,0 +1,1 @@
+"""Component families, one module each (see DESIGN.md)."""

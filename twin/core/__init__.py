@@ -1,0 +1,1 @@
+"""Engine: streams, fluids, schedules, the component interface, plant assembly and the solver."""

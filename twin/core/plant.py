@@ -1,0 +1,215 @@
+"""A plant: components plus connections, flattened into one right-hand side.
+
+The plant checks the wiring once (every port connected exactly once, connected ports carry
+the same fluid, every flow loop has a component that sets its flow, no cycle of stateless
+elements) and fixes two evaluation orders at build time. At run time
+:meth:`Plant.vector_field` is plain traced code: Python loops over components run while
+tracing only, and the whole plant becomes one fused, jitted function.
+
+The state is ``{"components": {name: state}, "audit": {name: {term: value}}}``: the audit
+part integrates, for every component, the enthalpy it received and sent through its ports
+and each of its boundary flows, so that first-law closure can be checked after the run
+(:mod:`twin.audit`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from graphlib import CycleError, TopologicalSorter
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from twin.core.component import AbstractComponent, Context
+from twin.core.schedule import Schedule
+from twin.core.stream import Stream
+
+Port = tuple[str, str]  # (component, port)
+
+
+class WiringError(ValueError):
+    """Scenario wiring problems, each ``(connection index or None, message)``."""
+
+    def __init__(self, problems: list[tuple[int | None, str]]):
+        self.problems = problems
+        super().__init__("; ".join(msg for _, msg in problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class Wiring:
+    """Static, hashable connection data fixed at build time."""
+
+    source_of: tuple[tuple[Port, Port], ...]  # (inlet port, outlet port feeding it)
+    mass_order: tuple[Port, ...]  # outlets in mass-flow evaluation order
+    thermal_order: tuple[Port, ...]  # outlets in outlet-stream evaluation order
+
+    def source(self, inlet: Port) -> Port:
+        return dict(self.source_of)[inlet]
+
+
+class Plant(eqx.Module):
+    """Components and their wiring, as one pytree (parameters are its array leaves).
+
+    Parameters
+    ----------
+    components : The components by name (order is irrelevant to the result).
+    T_ambient : Ambient (dead-state) temperature as a schedule. [K]
+    wiring : Static connection data from :func:`build_plant`.
+    """
+
+    components: dict[str, AbstractComponent]
+    T_ambient: Schedule
+    wiring: Wiring = eqx.field(static=True)
+
+    # ------------------------------------------------------------------ evaluation
+    def _streams(self, t, y):
+        comps = self.components
+        ctx = Context(t=t, T_ambient=self.T_ambient(t))
+        src = dict(self.wiring.source_of)
+        m: dict[Port, jnp.ndarray] = {}
+        for c, p in self.wiring.mass_order:
+            comp = comps[c]
+            m_in = {i: m[src[(c, i)]] for i in comp.inlets if src[(c, i)] in m}
+            m[(c, p)] = jnp.asarray(comp.mass_flow_out(ctx, y[c], p, m_in), dtype=float)
+        s: dict[Port, Stream] = {}
+        for c, p in self.wiring.thermal_order:
+            comp = comps[c]
+            inl = {
+                i: s[src[(c, i)]] if src[(c, i)] in s else Stream(m[src[(c, i)]])
+                for i in comp.inlets
+            }
+            out = comp.outlet(ctx, y[c], p, inl)
+            s[(c, p)] = Stream(m[(c, p)], out.T, out.h, out.Y)
+        inlets = {c: {i: s[src[(c, i)]] for i in comps[c].inlets} for c in comps}
+        outlets = {c: {p: s[(c, p)] for p in comps[c].outlets} for c in comps}
+        return ctx, inlets, outlets
+
+    def vector_field(self, t, y):
+        """Time derivative of the plant state ``y`` at time ``t`` (the ODE right-hand side)."""
+        ctx, inlets, outlets = self._streams(t, y["components"])
+        dx, daudit = {}, {}
+        for name, comp in self.components.items():
+            x = y["components"][name]
+            d, flows, tallies = comp.rhs(ctx, x, inlets[name], outlets[name])
+            dx[name] = d
+            a = {
+                "stream_in": _sum(st.enthalpy_flow for st in inlets[name].values()),
+                "stream_out": _sum(st.enthalpy_flow for st in outlets[name].values()),
+            }
+            a.update({k: jnp.asarray(flows[k], dtype=float) for k in comp.flow_names})
+            a.update({k: jnp.asarray(tallies[k], dtype=float) for k in comp.tally_names})
+            daudit[name] = a
+        return {"components": dx, "audit": daudit}
+
+    def initial_state(self):
+        """Plant state at t = 0, audit integrals at zero."""
+        comps = {n: c.initial_state() for n, c in self.components.items()}
+        audit = {
+            n: {k: jnp.zeros(()) for k in ("stream_in", "stream_out", *c.flow_names, *c.tally_names)}
+            for n, c in self.components.items()
+        }
+        return {"components": comps, "audit": audit}
+
+    def stored_energy(self, y) -> dict[str, jnp.ndarray]:
+        """Energy stored in each component relative to 298.15 K. [J]"""
+        return {n: c.stored_energy(y["components"][n]) for n, c in self.components.items()}
+
+    def signals(self, t, y) -> dict[str, jnp.ndarray]:
+        """Every observable at time ``t``: component signals and the stream on each connection."""
+        ctx, inlets, outlets = self._streams(t, y["components"])
+        out = {}
+        for name, comp in self.components.items():
+            for k, v in comp.signals(ctx, y["components"][name], inlets[name], outlets[name]).items():
+                out[f"{name}.{k}"] = v
+        for (c, i), (sc, sp) in self.wiring.source_of:
+            st = inlets[c][i]
+            out[f"{sc}.{sp}.m_flow"] = st.m_flow
+            out[f"{sc}.{sp}.T"] = st.T
+        for name, e in self.stored_energy(y).items():
+            out[f"{name}.E_stored"] = e
+        return out
+
+
+def _sum(values):
+    total = jnp.zeros(())
+    for v in values:
+        total = total + v
+    return total
+
+
+# ---------------------------------------------------------------------- assembly
+def build_plant(
+    components: dict[str, AbstractComponent],
+    connections: list[tuple[str, str]],
+    T_ambient: Schedule,
+) -> Plant:
+    """Check the wiring and return the :class:`Plant`.
+
+    ``connections`` are ``("component.outlet", "component.inlet")`` pairs. All problems are
+    collected and raised together as one :class:`WiringError`.
+    """
+    problems: list[tuple[int | None, str]] = []
+    source_of: dict[Port, Port] = {}
+    used_outlets: dict[Port, int] = {}
+
+    def parse(k: int, text: str, kind: str) -> Port | None:
+        name, _, port = text.partition(".")
+        if name not in components:
+            problems.append((k, f"{text!r}: unknown component {name!r}; known: {', '.join(sorted(components))}"))
+            return None
+        comp = components[name]
+        ports = comp.outlets if kind == "outlet" else comp.inlets
+        if port not in ports:
+            problems.append((k, f"{text!r}: {name} has no {kind} {port!r}; its {kind}s: {', '.join(ports) or 'none'}"))
+            return None
+        return (name, port)
+
+    for k, (a, b) in enumerate(connections):
+        out, inl = parse(k, a, "outlet"), parse(k, b, "inlet")
+        if out is None or inl is None:
+            continue
+        if out in used_outlets:
+            problems.append((k, f"outlet {a} is already connected (connection {used_outlets[out] + 1})"))
+            continue
+        if inl in source_of:
+            problems.append((k, f"inlet {b} already has a source ({'.'.join(source_of[inl])})"))
+            continue
+        fa, fb = components[out[0]].port_fluid(out[1]), components[inl[0]].port_fluid(inl[1])
+        if fa.name != fb.name:
+            problems.append((k, f"{a} carries {fa.name} but {b} expects {fb.name}"))
+        used_outlets[out] = k
+        source_of[inl] = out
+
+    for name, comp in components.items():
+        for p in comp.inlets:
+            if (name, p) not in source_of:
+                problems.append((None, f"inlet {name}.{p} is not connected"))
+        for p in comp.outlets:
+            if (name, p) not in used_outlets:
+                problems.append((None, f"outlet {name}.{p} is not connected (end it in a stack or sink)"))
+    if problems:
+        raise WiringError(problems)
+
+    mass_graph: dict[Port, set[Port]] = {}
+    thermal_graph: dict[Port, set[Port]] = {}
+    for name in sorted(components):  # sorted: the file's component order never matters
+        comp = components[name]
+        for p in comp.outlets:
+            deps = set() if comp.sets_flow(p) else {source_of[(name, comp.flow_paths[p])]}
+            mass_graph[(name, p)] = deps
+            thermal_graph[(name, p)] = {source_of[(name, i)] for i in comp.thermal_inputs(p)}
+    try:
+        mass_order = tuple(TopologicalSorter(mass_graph).static_order())
+    except CycleError as e:
+        loop = " -> ".join(".".join(p) for p in e.args[1])
+        raise WiringError([(None, f"flow loop without a pump (nothing sets its mass flow): {loop}")]) from None
+    try:
+        thermal_order = tuple(TopologicalSorter(thermal_graph).static_order())
+    except CycleError as e:
+        loop = " -> ".join(".".join(p) for p in e.args[1])
+        raise WiringError(
+            [(None, f"cycle of stateless (quasi-steady) elements, an algebraic loop: {loop}; "
+                    "make one of them dynamic")]
+        ) from None
+    wiring = Wiring(tuple(sorted(source_of.items())), mass_order, thermal_order)
+    return Plant(dict(sorted(components.items())), T_ambient, wiring)

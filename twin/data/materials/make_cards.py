@@ -1,0 +1,201 @@
+"""Regenerate the PCM material cards (``*.yaml`` beside this script) from their sources.
+
+Run ``python twin/data/materials/make_cards.py`` from the repository root. The reference
+data of slPCMlib (Barz et al. 2022, doi:10.3384/ecp19363) are read from
+``$TWIN_REFERENCE_DATA`` or ``<repo>/../shared/data/reference``; they are never copied
+into the project, only a coarse table of knots derived from them is written.
+
+RT44HC, RT35HC (Rubitherm paraffins, AIT DSC at 0.1 K/min, slPCMlib ``Media_other``)
+    The reference CSV ``derived_csv/<medium>_melting.csv`` tabulates the liquid mass fraction
+    xi(T) every 0.05 K. Knots are chosen from its rows: every 0.25 K (5th row) from 0.5 K
+    below the last row with xi = 0 to 0.5 K above the first row with xi = 1, then rows are
+    inserted greedily (midpoint row of the worst interval) until the card's model, a PCHIP
+    (Fritsch & Carlson 1980) through the knots as in :mod:`twin.thermo.pcm`, reproduces
+    xi within ``TOL`` and h = cp (T - T0) + L xi within ``TOL * L`` at every reference row
+    (five times tighter than the PCM-3 validation criterion). xi is rounded to 6 decimals.
+    Scalars (L, cp, rho, k) come from ``pcm_properties.csv`` of the same folder.
+
+NaNO3 (pure salt, nearly isothermal melting)
+    A C1 cubic smoothstep xi = 3 s^2 - 2 s^3, s = (T - T_m + 1 K) / 2 K, over 2 K centred on
+    T_m = 306 degC, tabulated every 0.1 K with two flat knots on each side. Scalars and
+    their sources are written in the card (see ``NANO3`` below).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+HERE = Path(__file__).resolve().parent
+TOL = 0.002  # accuracy of the knot table against the reference: xi [-] and h [fraction of L]
+LICENCE_NOTE = (
+    "The melting table above is derived from slPCMlib and redistributed under its licence,\n"
+    "reproduced in full (file LICENSE_slPCMlib.txt of the reference folder):\n\n"
+)
+
+DSC_CARDS = {  # card name -> slPCMlib medium (0.1 K/min heating run = material truth)
+    "RT44HC": "Media_other_Rubitherm_RT44HC_DSC_0_1_Kmin",
+    "RT35HC": "Media_other_Rubitherm_RT35HC_DSC_01_Kmin",
+}
+
+NANO3 = {
+    "T_melt": 579.15,  # 306 degC
+    "latent_heat": 178.0e3,
+    "cp_solid": 1700.0,
+    "cp_liquid": 1650.0,
+    "rho_solid": 2260.0,
+    "rho_liquid": 1900.0,
+    "k_solid": 0.6,
+    "k_liquid": 0.5,
+}
+NANO3_SOURCES = """\
+  T_melt: 306 degC = 579.15 K. Bauer, Laing, Kroener, Tamme, "Sodium nitrate for high
+    temperature latent heat storage", Effstock 2009, Stockholm (abstract); Bauer, Laing,
+    Tamme, "Characterization of sodium nitrate as phase change material", Int. J.
+    Thermophys. 33 (2012) 91-104.
+  latent_heat: 178 kJ/kg (Bauer et al. 2012); Kenisarin, "High-temperature phase change
+    materials for thermal energy storage", Renew. Sust. Energy Rev. 14 (2010) 955-970,
+    lists 172 kJ/kg.
+  cp_solid, cp_liquid: 1.70 and 1.65 kJ/(kg K), representative values near the melting
+    point chosen within the 1.6-1.8 kJ/(kg K) range attributed to Bauer et al. (2012).
+    The solid value excludes the solid-solid (order-disorder) transition near 276 degC.
+  rho_solid: 2260 kg/m3 at 25 degC (CRC Handbook of Chemistry and Physics, 2.26 g/cm3);
+    used for mass/geometry because a store is filled with solid salt at ambient temperature.
+  rho_liquid: 1900 kg/m3 near T_melt (about 10 % volume increase on melting, Bauer 2012).
+  k_solid, k_liquid: 0.6 and 0.5 W/(m K) near T_melt (Bauer et al. 2012; the paper notes
+    that solid-phase conductivity data are inconsistent in the literature).
+  VERIFICATION: T_melt is confirmed by the 2009 abstract; the other numbers are quoted
+    from the papers as summarised in secondary sources and were not checked against the
+    full text of Bauer et al. (2012) when this card was written. Check before design use."""
+
+
+def reference_dir() -> Path:
+    env = os.environ.get("TWIN_REFERENCE_DATA")
+    root = Path(env) if env else HERE.parents[3] / "shared" / "data" / "reference"
+    return root / "slPCMlib-AIT"
+
+
+def read_properties(root: Path) -> dict[str, dict[str, float]]:
+    with open(root / "pcm_properties.csv") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r["medium"]: {k: float(v) for k, v in r.items() if k != "medium"} for r in rows}
+
+
+def select_knots(T: np.ndarray, xi: np.ndarray, h: np.ndarray, L: float, cp: float):
+    """Greedy choice of reference rows as PCHIP knots (see module docstring)."""
+    inside = np.flatnonzero((xi > 0) & (xi < 1))
+    i0, i1 = inside[0] - 1, inside[-1] + 1  # last row with xi = 0, first with xi = 1
+    idx = sorted({max(i0 - 10, 0), *range(i0, i1, 5), i1, min(i1 + 10, len(T) - 1)})
+    while True:
+        Tk = T[idx]
+        xk = np.where(Tk <= T[i0], 0.0, np.where(Tk >= T[i1], 1.0, np.round(xi[idx], 6)))
+        x = PchipInterpolator(Tk, xk)(T)
+        err = np.maximum(np.abs(x - xi), np.abs(cp * (T - T[0]) + L * x - h) / L)
+        if err.max() <= TOL:
+            return Tk, xk, err.max()
+        j = int(np.argmax(err))
+        k = int(np.searchsorted(idx, j))
+        mid = (idx[k - 1] + idx[k]) // 2
+        if mid in idx:
+            raise RuntimeError("cannot reach TOL with the reference rows")
+        idx = sorted([*idx, mid])
+
+
+def flow_list(values, fmt: str, indent: int = 4, width: int = 92) -> str:
+    items, lines, line = [format(v, fmt) for v in values], [], ""
+    for it in items:
+        if line and len(line) + len(it) + 2 > width:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {it}" if line else it
+    lines.append(line)
+    return "[" + ("\n" + " " * indent).join(lines) + "]"
+
+
+def write_card(name, header, source, props, T, xi, notes, licence=None) -> None:
+    text = f"""# {header}
+# Generated by make_cards.py (do not edit by hand). SI units; h = 0 at 298.15 K.
+name: {name}
+source: >-
+{_indent(source, 2)}
+cp_solid: {props['cp_solid']!r}
+cp_liquid: {props['cp_liquid']!r}
+latent_heat: {props['latent_heat']!r}
+rho_solid: {props['rho_solid']!r}
+rho_liquid: {props['rho_liquid']!r}
+k_solid: {props['k_solid']!r}
+k_liquid: {props['k_liquid']!r}
+melting:  # liquid mass fraction xi [-] at temperature T [K]; PCHIP between knots
+  T: {flow_list(T, '.2f')}
+  xi: {flow_list(xi, '.6f')}
+notes: |
+{_indent(notes, 2)}
+"""
+    if licence:
+        text += f"licence: |\n{_indent(licence, 2)}\n"
+    (HERE / f"{name}.yaml").write_text(text)
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line if line else line for line in text.splitlines())
+
+
+def make_dsc_card(name: str, medium: str, root: Path) -> None:
+    props = read_properties(root)[medium]
+    path = root / "derived_csv" / f"{medium}_melting.csv"
+    data = np.loadtxt(path, delimiter=",", comments="#")
+    T, xi, h = data[:, 0] + 273.15, data[:, 1], data[:, 3]
+    L, cp = props["latent_heat_J_per_kg"], props["cp_solid_a_J_per_kgK"]
+    assert props["cp_solid_b_J_per_kgK2"] == 0 and props["cp_liquid_a_J_per_kgK"] == cp
+    Tk, xk, err = select_knots(T, xi, h, L, cp)
+    card = {
+        "cp_solid": cp, "cp_liquid": props["cp_liquid_a_J_per_kgK"], "latent_heat": L,
+        "rho_solid": props["rho_solid_kg_per_m3"], "rho_liquid": props["rho_liquid_kg_per_m3"],
+        "k_solid": props["k_solid_W_per_mK"], "k_liquid": props["k_liquid_W_per_mK"],
+    }
+    source = (
+        f"Rubitherm {name}, DSC heating run at 0.1 K/min by AIT Austrian Institute of "
+        f"Technology, from slPCMlib (Barz, Bres, Emhofer 2022, Asian Modelica Conf., "
+        f"doi:10.3384/ecp19363), medium {medium}. BSD-3-Clause, Copyright (c) 2020 AIT-TES."
+    )
+    notes = textwrap.fill(
+        f"Provenance: the knots are rows of slPCMlib-AIT/derived_csv/{path.name} (xi every "
+        f"0.05 K, tabulated from the Hermite spline data_H of slPCMlib's "
+        f"Media_other/{medium.removeprefix('Media_other_')}.mo, repository snapshot "
+        f"176257809bb3), chosen every 0.25 K and refined greedily by make_cards.py until a "
+        f"PCHIP through them matches xi within {TOL} and h within {TOL} L at every row "
+        f"(max error {err:.2e}). Scalars from slPCMlib-AIT/pcm_properties.csv (cp = a + b T "
+        f"with b = 0; rho and k are the Rubitherm data-sheet constants).", 88,
+        break_on_hyphens=False)
+    licence = LICENCE_NOTE + (root / "LICENSE_slPCMlib.txt").read_text().strip()
+    write_card(name, f"Rubitherm {name} paraffin PCM (melting, DSC 0.1 K/min)", source, card,
+               Tk, xk, notes, licence=licence)
+
+
+def make_nano3_card() -> None:
+    Tm = NANO3["T_melt"]
+    T = np.concatenate([[Tm - 1.5], np.round(np.arange(Tm - 1.0, Tm + 1.0 + 1e-9, 0.1), 2),
+                        [Tm + 1.5]])
+    s = np.clip((T - Tm + 1.0) / 2.0, 0.0, 1.0)
+    xi = np.round(s * s * (3.0 - 2.0 * s), 6)
+    source = (
+        "Sodium nitrate: T_m 306 degC and L 178 kJ/kg after Bauer, Laing, Tamme, Int. J. "
+        "Thermophys. 33 (2012) 91-104; smoothstep melting curve over 2 K (modelling choice); "
+        "per-number sources in notes."
+    )
+    notes = ("Melting curve: cubic smoothstep over [T_m - 1 K, T_m + 1 K] (C1), tabulated\n"
+             "every 0.1 K; pure NaNO3 melts nearly isothermally.\nSources:\n" + NANO3_SOURCES)
+    write_card("NaNO3", "Sodium nitrate, high-temperature salt PCM", source, NANO3, T, xi, notes)
+
+
+if __name__ == "__main__":
+    root = reference_dir()
+    for card_name, medium_name in DSC_CARDS.items():
+        make_dsc_card(card_name, medium_name, root)
+    make_nano3_card()
+    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.yaml"))))

@@ -1,0 +1,163 @@
+"""Results of a run as one self-describing xarray Dataset, written atomically as NetCDF4.
+
+Layout (names are ``component.quantity``; every variable has ``units`` and ``long_name``):
+
+* coordinate ``time`` [s] since the start of the run;
+* component states on their own dimensions (``recuperator_cell``, ``pcm_bank_node``, ...);
+* signals (temperatures, heat flows, firing rate) and the stream on every connection;
+* ``E_stored`` per component and the cumulative boundary flows and tallies
+  (``audit.furnace.fuel`` [J], ``audit.furnace.co2`` [kg]);
+* the first-law audit per component on the ``component`` dimension, and for the plant;
+* solver statistics and provenance (verbatim scenario text, its sha256, package and
+  library versions) as attributes.
+
+Files are written to a temporary name in the target folder and renamed into place, so a
+crash or a full disk never leaves a half-written file at the final path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import equinox as eqx
+import numpy as np
+import xarray as xr
+
+from twin.audit import Audit
+from twin.core.plant import Plant
+from twin.core.solve import Solution
+
+_LIBS = ("jax", "jaxlib", "diffrax", "equinox", "numpy", "xarray", "h5netcdf", "pydantic", "pint")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for lib in ("twin", *_LIBS):
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "unknown"
+    return out
+
+
+def _dims(component: str, dims: tuple[str, ...]) -> tuple[str, ...]:
+    return ("time", *(f"{component}_{d}" for d in dims))
+
+
+def _state_vars(plant: Plant, ys) -> dict:
+    out = {}
+    for name, comp in plant.components.items():
+        x = ys["components"][name]
+        if isinstance(x, eqx.Module):
+            fields = {k: getattr(x, k) for k in comp.state_info}
+        elif comp.state_info:
+            (k,) = comp.state_info
+            fields = {k: x}
+        else:
+            continue
+        for k, arr in fields.items():
+            arr = np.asarray(arr)
+            units, long_name, dims = comp.state_info[k]
+            if arr.ndim != 1 + len(dims) or 0 in arr.shape[1:]:
+                continue  # unused state (e.g. the hold-up of a quasi-steady side)
+            out[f"{name}.{k}"] = xr.Variable(
+                _dims(name, dims), arr, {"units": units, "long_name": f"{name}: {long_name} (state)"}
+            )
+    return out
+
+
+def _signal_vars(plant: Plant, signals: dict[str, np.ndarray]) -> dict:
+    out = {}
+    comps = plant.components
+    for key, arr in signals.items():
+        arr = np.asarray(arr)
+        name, _, rest = key.partition(".")
+        comp = comps[name]
+        if rest in comp.signal_info:
+            units, long_name, dims = comp.signal_info[rest]
+        elif rest == "E_stored":
+            units, long_name, dims = "J", "energy stored relative to 298.15 K", ()
+        elif rest.endswith(".m_flow"):
+            units, long_name, dims = "kg/s", f"mass flow leaving {name}.{rest[:-7]}", ()
+        elif rest.endswith(".T"):
+            units, long_name, dims = "K", f"temperature leaving {name}.{rest[:-2]}", ()
+        else:
+            raise KeyError(f"signal {key} has no units declared")
+        out[key] = xr.Variable(_dims(name, dims), arr, {"units": units, "long_name": f"{name}: {long_name}"})
+    return out
+
+
+def _audit_vars(plant: Plant, ys, report: Audit) -> dict:
+    out = {}
+    for name, comp in plant.components.items():
+        for k in comp.flow_names:
+            out[f"audit.{name}.{k}"] = xr.Variable(
+                ("time",), np.asarray(ys["audit"][name][k]),
+                {"units": "J", "long_name": f"{name}: cumulative boundary energy flow '{k}' (into the component)"},
+            )
+        for k in comp.tally_names:
+            rate = comp.tally_units.get(k, "kg/s")
+            units = {"kg/s": "kg", "W": "J"}.get(rate, f"({rate}) s")
+            out[f"audit.{name}.{k}"] = xr.Variable(
+                ("time",), np.asarray(ys["audit"][name][k]),
+                {"units": units, "long_name": f"{name}: cumulative '{k}'"},
+            )
+    names = list(report.components)
+    for field, units, long_name in (
+        ("E_in", "J", "energy entering over the run"),
+        ("E_out", "J", "energy leaving over the run"),
+        ("dE_stored", "J", "change of stored energy over the run"),
+        ("closure", "1", "first-law closure |E_in - E_out - dE_stored| / E_in"),
+    ):
+        out[f"audit.{field}"] = xr.Variable(
+            ("component",), np.array([getattr(report.components[n], field) for n in names]),
+            {"units": units, "long_name": long_name},
+        )
+        out[f"audit.plant.{field}"] = xr.Variable(
+            (), np.float64(getattr(report.plant, field)), {"units": units, "long_name": f"plant: {long_name}"}
+        )
+    return out
+
+
+def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict | None = None) -> xr.Dataset:
+    """Assemble the results Dataset of one run."""
+    data = {**_state_vars(plant, sol.ys), **_signal_vars(plant, sol.signals), **_audit_vars(plant, sol.ys, report)}
+    ds = xr.Dataset(data, coords={
+        "time": xr.Variable(("time",), sol.ts, {"units": "s", "long_name": "time since the start of the run",
+                                                "standard_name": "time", "axis": "T"}),
+        "component": xr.Variable(("component",), np.array(list(report.components), dtype=object),
+                                 {"long_name": "component name"}),
+    })
+    attrs = {
+        "Conventions": "CF-1.10",
+        "title": "twin simulation results",
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "solver_success": int(sol.success),
+        "solver_message": sol.message,
+        "solver_t_reached_s": sol.t_reached,
+        **{f"solver_{k}": v for k, v in sol.stats.items()},
+        "energy_closure": report.plant.closure,
+    }
+    attrs.update({f"version_{k}": v for k, v in _versions().items()})
+    attrs.update(provenance or {})
+    ds.attrs.update({k: (int(v) if isinstance(v, bool) else v) for k, v in attrs.items() if v is not None})
+    return ds
+
+
+def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` as NetCDF4 (h5netcdf) to ``path`` via a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

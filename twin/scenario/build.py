@@ -1,0 +1,572 @@
+"""Scenario file -> validated model -> :class:`~twin.core.plant.Plant`, all problems at once.
+
+:func:`load_scenario` reads a file, applies command-line overrides (``--set
+recuperator.UA=30 kW/K``), validates everything with :class:`~twin.scenario.schema.ScenarioModel`,
+builds every component (SI floats as float64 JAX arrays; components never see units or
+dicts) and wires the plant. Every problem found on the way (YAML, schema, schedule
+references, component construction, wiring) is collected into one
+:class:`~twin.scenario.errors.ScenarioError`, each line ``file:line: path: given, accepted``.
+
+Wiring is checked even when some components are invalid: those stand in as port-only stubs
+of their ``type``, so a dangling port is reported together with a typo elsewhere.
+
+Scenario paths map to component parameters (:attr:`Scenario.parameters`):
+``"recuperator.UA"`` -> ``ParameterRef("recuperator", "UA", None, "thermal_conductance")``,
+so sweeps, gradients and calibration can address the same names a file uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax.numpy as jnp
+from pydantic import ValidationError
+
+from twin.core.plant import Plant, WiringError, build_plant
+from twin.core.schedule import Schedule
+from twin.core.solve import SolverConfig
+from twin.scenario import schema as S
+from twin.scenario.errors import Problem, ScenarioError, problems_from_pydantic
+from twin.scenario.yamlio import LineMap, apply_override, load_yaml_text
+
+__all__ = ["ParameterRef", "Scenario", "build_component", "check_scenario", "load_scenario",
+           "to_schedule"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterRef:
+    """Where a scalar scenario parameter lives in the built plant.
+
+    Attributes
+    ----------
+    component
+        Component name.
+    field
+        Attribute of the component (an array leaf), e.g. ``"UA"`` or ``"layer_k"``.
+    index
+        Index into that array (wall layers), or None for a scalar.
+    dimension
+        Dimension of the value, a name of :data:`twin.units.DIMENSIONS`, or ``"per_kelvin"``
+        for the PI gain [1/K] (not a units.py dimension); the leaf holds SI.
+    """
+
+    component: str
+    field: str
+    index: int | None
+    dimension: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario with its built plant.
+
+    Attributes
+    ----------
+    name
+        Scenario name.
+    path
+        The file read.
+    text
+        The file text, verbatim (provenance).
+    sha256
+        Hex SHA-256 of ``text`` (UTF-8).
+    model
+        The validated :class:`~twin.scenario.schema.ScenarioModel` (SI floats).
+    plant
+        The built plant.
+    solver
+        Solver settings.
+    duration
+        Simulated time. [s]
+    output_interval
+        Spacing of saved outputs. [s]
+    checks
+        The ``checks:`` entries (:class:`~twin.scenario.schema.CheckModel`).
+    overrides
+        The ``--set`` overrides applied, as given (``"recuperator.UA=30 kW/K"``).
+    parameters
+        Scenario path (``"recuperator.UA"``, ``"furnace.wall.layers.0.thickness"``) -> where
+        that scalar parameter lives in :attr:`plant`.
+    """
+
+    name: str
+    path: Path
+    text: str
+    sha256: str
+    model: S.ScenarioModel
+    plant: Plant
+    solver: SolverConfig
+    duration: float
+    output_interval: float
+    checks: list
+    overrides: tuple[str, ...] = ()
+    parameters: dict[str, ParameterRef] = dataclasses.field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- helpers
+def _a(value: Any) -> jnp.ndarray:
+    return jnp.asarray(value, dtype=float)
+
+
+def to_schedule(spec: S.ScheduleSpec) -> Schedule:
+    """A :class:`~twin.core.schedule.Schedule` from a validated :class:`ScheduleSpec`."""
+    return Schedule(_a(spec.times), _a(spec.values), period=spec.period, kind=spec.kind)
+
+
+def _fluid(name: str):
+    from twin.thermo.fluids import AIR, FLUE_GAS, liquid
+
+    return {"flue_gas": FLUE_GAS, "air": AIR}.get(name) or liquid(name)
+
+
+class _Params:
+    """Collects the scenario-path -> component-field map while a component is built."""
+
+    def __init__(self, component: str, out: dict[str, ParameterRef]):
+        self.component, self.out = component, out
+
+    def __call__(self, path: str, field: str, dimension: str, index: int | None = None) -> None:
+        self.out[f"{self.component}.{path}"] = ParameterRef(self.component, field, index,
+                                                            dimension)
+
+
+# ---------------------------------------------------------------------- components
+def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
+    from twin.components.furnace import Furnace
+    from twin.thermo.combustion import FUELS
+    from twin.thermo.pcm import load_material
+
+    load, wall, ht = m.load, m.wall, m.heat_transfer
+    pi = m.control
+    for path, field, dim in [
+        ("firing_rate", "firing_rate", "power"), ("excess_air", "excess_air", "dimensionless"),
+        ("gas_holdup", "M_gas", "mass"), ("load.area", "A_load", "area"),
+        ("load.inventory", "M_charge_initial", "mass"),
+        ("load.initial_temperature", "T_charge_initial", "temperature"),
+        ("load.charge_rate", "charge_rate", "mass_flow"), ("wall.area", "A_wall", "area"),
+        ("wall.h_outer", "h_outer", "heat_transfer_coefficient"),
+        ("wall.initial_inner_temperature", "T_wall_inner_initial", "temperature"),
+        ("heat_transfer.eps_gas_load", "eps_gas_load", "fraction"),
+        ("heat_transfer.eps_gas_wall", "eps_gas_wall", "fraction"),
+        ("heat_transfer.eps_wall_load", "eps_wall_load", "fraction"),
+        ("heat_transfer.h_conv", "h_conv", "heat_transfer_coefficient"),
+    ]:
+        p(path, field, dim)
+    if pi is not None:
+        p("control.kp", "kp", "per_kelvin")
+        p("control.integral_time", "Ti", "time")
+        p("control.firing_min", "firing_min", "fraction")
+    for k in range(len(wall.layers)):
+        for name, field, dim in [("thickness", "layer_thickness", "length"),
+                                 ("conductivity", "layer_k", "thermal_conductivity"),
+                                 ("density", "layer_rho", "density"),
+                                 ("specific_heat", "layer_cp", "specific_heat")]:
+            p(f"wall.layers.{k}.{name}", field, dim, k)
+    layers = wall.layers
+    return Furnace(
+        firing_rate=_a(m.firing_rate),
+        firing_schedule=to_schedule(m.firing),
+        # without PI control these are unused; neutral values keep the pytree shape fixed
+        T_set=to_schedule(pi.set_point) if pi else Schedule.constant(load.initial_temperature),
+        kp=_a(pi.kp if pi else 1.0),
+        Ti=_a(pi.integral_time if pi else 1.0),
+        firing_min=_a(pi.firing_min if pi else 0.0),
+        excess_air=_a(m.excess_air),
+        A_load=_a(load.area),
+        A_wall=_a(wall.area),
+        eps_gas_load=_a(ht.eps_gas_load),
+        eps_gas_wall=_a(ht.eps_gas_wall),
+        eps_wall_load=_a(ht.eps_wall_load),
+        h_conv=_a(ht.h_conv),
+        charge=load_material(load.material),
+        M_charge_initial=_a(load.inventory),
+        T_charge_initial=_a(load.initial_temperature),
+        charge_rate=_a(load.charge_rate),
+        production=to_schedule(load.production),
+        pull=to_schedule(load.pull if load.pull is not None else load.production),
+        layer_thickness=_a([x.thickness for x in layers]),
+        layer_k=_a([x.conductivity for x in layers]),
+        layer_rho=_a([x.density for x in layers]),
+        layer_cp=_a([x.specific_heat for x in layers]),
+        h_outer=_a(wall.h_outer),
+        T_wall_inner_initial=_a(wall.initial_inner_temperature),
+        M_gas=_a(m.gas_holdup),
+        fuel=None if m.fuel == "electric" else FUELS[m.fuel],
+        control="pi" if pi else "schedule",
+        gas_dynamics=m.gas_dynamics,
+        nodes_per_layer=wall.nodes_per_layer,
+    )
+
+
+def _exchanger(m: S.CounterflowExchangerModel, p: _Params, ctx: dict):
+    from twin.components.exchanger import CounterflowExchanger
+
+    p("UA", "UA", "thermal_conductance")
+    p("hA_ratio", "hA_ratio", "dimensionless")
+    p("wall_heat_capacity", "C_wall", "heat_capacity")
+    p("initial_temperature", "T_initial", "temperature")
+    if m.hot_holdup is not None:
+        p("hot_holdup", "M_hot", "mass")
+    if m.cold_holdup is not None:
+        p("cold_holdup", "M_cold", "mass")
+    return CounterflowExchanger(
+        UA=_a(m.UA), hA_ratio=_a(m.hA_ratio), C_wall=_a(m.wall_heat_capacity),
+        # a quasi-steady side has no hold-up; its mass is never read
+        M_hot=_a(m.hot_holdup if m.hot_holdup is not None else 0.0),
+        M_cold=_a(m.cold_holdup if m.cold_holdup is not None else 0.0),
+        T_initial=_a(m.initial_temperature),
+        hot_fluid=_fluid(m.hot_fluid), cold_fluid=_fluid(m.cold_fluid), n_cells=m.cells,
+        hot_dynamics=m.hot_dynamics, cold_dynamics=m.cold_dynamics,
+    )
+
+
+def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
+    from twin.components.pcm_bank import PCMBank
+    from twin.thermo.pcm import load_material
+
+    for path, field, dim in [("mass", "mass", "mass"), ("thickness", "thickness", "length"),
+                             ("h_conv", "h_conv", "heat_transfer_coefficient"),
+                             ("fluid_holdup", "M_fluid", "mass"),
+                             ("UA_loss", "UA_loss", "thermal_conductance"),
+                             ("initial_temperature", "T_initial", "temperature")]:
+        p(path, field, dim)
+    return PCMBank(
+        material=load_material(m.material), mass=_a(m.mass), thickness=_a(m.thickness),
+        h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup), UA_loss=_a(m.UA_loss),
+        T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_channel=m.channels,
+        n_nodes=m.nodes,
+    )
+
+
+def _pump(m: S.PumpModel, p: _Params, ctx: dict):
+    from twin.components.pump import Pump
+
+    p("mass_flow", "m_flow_nominal", "mass_flow")
+    p("pressure_rise", "pressure_rise", "pressure")
+    p("efficiency", "efficiency", "fraction")
+    return Pump(m_flow_nominal=_a(m.mass_flow), schedule=to_schedule(m.schedule),
+                pressure_rise=_a(m.pressure_rise), efficiency=_a(m.efficiency),
+                fluid=_fluid(m.fluid))
+
+
+def _mould_preheater(m: S.MouldPreheaterModel, p: _Params, ctx: dict):
+    from twin.components.consumer import MouldPreheater
+
+    for path, field, dim in [("UA", "UA", "thermal_conductance"),
+                             ("mould_mass", "M_moulds", "mass"),
+                             ("mould_specific_heat", "cp_moulds", "specific_heat"),
+                             ("mould_rate", "mould_rate", "mass_flow"),
+                             ("UA_loss", "UA_loss", "thermal_conductance"),
+                             ("target_temperature", "T_target", "temperature"),
+                             ("initial_temperature", "T_initial", "temperature")]:
+        p(path, field, dim)
+    return MouldPreheater(
+        UA=_a(m.UA), M_moulds=_a(m.mould_mass), cp_moulds=_a(m.mould_specific_heat),
+        mould_rate=_a(m.mould_rate), schedule=to_schedule(m.schedule), UA_loss=_a(m.UA_loss),
+        T_target=_a(m.target_temperature), T_initial=_a(m.initial_temperature),
+        fluid=_fluid(m.fluid),
+    )
+
+
+def _heat_demand(m: S.HeatDemandModel, p: _Params, ctx: dict):
+    from twin.components.consumer import HeatDemand
+
+    for path, field, dim in [("fluid_holdup", "M_fluid", "mass"),
+                             ("min_temperature", "T_min", "temperature"),
+                             ("fade_width", "dT_fade", "temperature_difference"),
+                             ("initial_temperature", "T_initial", "temperature")]:
+        p(path, field, dim)
+    return HeatDemand(Q_demand=to_schedule(m.demand), M_fluid=_a(m.fluid_holdup),
+                      T_min=_a(m.min_temperature), dT_fade=_a(m.fade_width),
+                      T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid))
+
+
+def _source(m: S.SourceModel, p: _Params, ctx: dict):
+    from twin.components.boundaries import Source
+    from twin.thermo.combustion import AIR_Y
+
+    fluid = _fluid(m.fluid)
+    Y = _a(AIR_Y) if fluid.is_gas else jnp.zeros(0)
+    return Source(m_flow=to_schedule(m.mass_flow), T=to_schedule(m.temperature), Y=Y,
+                  fluid=fluid)
+
+
+def _stack(m: S.StackModel, p: _Params, ctx: dict):
+    from twin.components.boundaries import Stack
+    from twin.thermo.fluids import FLUE_GAS
+
+    fluid = _fluid(m.fluid) if m.fluid is not None else ctx.get("inferred_fluid") or FLUE_GAS
+    return Stack(fluid=fluid)
+
+
+_BUILDERS = {
+    "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
+    "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
+    "source": _source, "stack": _stack,
+}
+
+
+def _component_classes() -> dict[str, type]:
+    from twin.components.boundaries import Source, Stack
+    from twin.components.consumer import HeatDemand, MouldPreheater
+    from twin.components.exchanger import CounterflowExchanger
+    from twin.components.furnace import Furnace
+    from twin.components.pcm_bank import PCMBank
+    from twin.components.pump import Pump
+
+    return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
+            "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
+            "heat_demand": HeatDemand, "source": Source, "stack": Stack}
+
+
+def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,
+                    context: dict | None = None):
+    """Build one component from its validated model.
+
+    Parameters
+    ----------
+    name
+        Component name (prefix of the recorded parameter paths).
+    model
+        A component model of :mod:`twin.scenario.schema`.
+    parameters
+        If given, scenario path -> :class:`ParameterRef` entries are added to it.
+    context
+        ``{"inferred_fluid": fluid}`` for a stack without ``fluid:``.
+
+    Returns
+    -------
+    AbstractComponent
+        The component, parameters as float64 JAX arrays.
+
+    Raises
+    ------
+    ValueError
+        From the component's own checks.
+    """
+    return _BUILDERS[model.type](model, _Params(name, {} if parameters is None else parameters),
+                                 context or {})
+
+
+# ---------------------------------------------------------------------- wiring
+class _AnyName(str):
+    """A fluid name equal to every other (stubs must not report fluid mismatches)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = str.__hash__
+
+
+@dataclasses.dataclass(frozen=True)
+class _AnyFluid:
+    name: str = _AnyName("?")
+
+
+class _Stub:
+    """Ports of a component that could not be built, for the wiring check only."""
+
+    def __init__(self, cls: type):
+        self.inlets, self.outlets, self.flow_paths = cls.inlets, cls.outlets, cls.flow_paths
+
+    def port_fluid(self, port: str) -> _AnyFluid:
+        return _AnyFluid()
+
+    def thermal_inputs(self, port: str) -> tuple[str, ...]:
+        return ()
+
+    def sets_flow(self, port: str) -> bool:
+        return port not in self.flow_paths
+
+
+class _AllPorts(tuple):
+    """An empty port list that nevertheless contains every port name."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+class _Wildcard(_Stub):
+    """A component of unknown type: any port name is accepted, none is required."""
+
+    def __init__(self):
+        self.inlets, self.outlets, self.flow_paths = _AllPorts(), _AllPorts(), {}
+
+
+_PORT_RE = re.compile(r"^(?:inlet|outlet) ([A-Za-z_]\w*)\.")  # "inlet pump.inlet is not ..."
+
+
+def _wiring_problems(err: WiringError, file: str, linemap: LineMap,
+                     index_map: Sequence[int], names: Iterable[str]) -> list[Problem]:
+    names = set(names)
+    out = []
+    for k, message in err.problems:
+        if k is not None:
+            path: tuple = ("connections", index_map[k])
+        else:
+            m = _PORT_RE.match(message)
+            path = ("components", m.group(1)) if m and m.group(1) in names else ("connections",)
+        where, line = linemap.locate(path, file)
+        out.append(Problem(where, line, ".".join(map(str, path)), "", message))
+    return out
+
+
+def _check_wiring(components: dict, connections: list[tuple[int, str, str]], T_ambient: Schedule,
+                  file: str, linemap: LineMap) -> tuple[Plant | None, list[Problem]]:
+    pairs = [(a, b) for _, a, b in connections]
+    try:
+        return build_plant(components, pairs, T_ambient), []
+    except WiringError as err:
+        return None, _wiring_problems(err, file, linemap, [k for k, _, _ in connections],
+                                      components)
+
+
+# ---------------------------------------------------------------------- loading
+def _parse_override(text: str) -> tuple[str, str]:
+    path, eq, value = text.partition("=")
+    if not eq or not path.strip():
+        raise ScenarioError.single("--set", None, "", repr(text),
+                                   "expected path=value, e.g. 'recuperator.UA=30 kW/K'")
+    return path.strip(), value.strip()
+
+
+def _raw_components(data: dict) -> dict[str, Any]:
+    comps = data.get("components")
+    return comps if isinstance(comps, dict) else {}
+
+
+def _raw_connections(data: dict) -> list[tuple[int, str, str]]:
+    """Well-formed ``[a.b, c.d]`` pairs of the raw data, with their index in the file."""
+    conns = data.get("connections")
+    out = []
+    for k, c in enumerate(conns if isinstance(conns, list) else []):
+        if (isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c)
+                and all(S.is_port_ref(x) for x in c)):
+            out.append((k, c[0], c[1]))
+    return out
+
+
+def _infer_stack_fluid(name: str, built: dict, connections: list[tuple[int, str, str]]):
+    for _, a, b in connections:
+        if b == f"{name}.inlet":
+            src, _, port = a.partition(".")
+            if src in built and not isinstance(built[src], _Stub):
+                try:
+                    return built[src].port_fluid(port)
+                except Exception:
+                    return None
+    return None
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, validate and build a scenario file.
+
+    Parameters
+    ----------
+    path
+        The scenario YAML file.
+    overrides
+        ``"path=value"`` strings (the CLI's ``--set``), e.g. ``"recuperator.UA=30 kW/K"`` or
+        ``"solver.rtol=1e-8"``; applied to the file's data before validation, so they are
+        validated exactly like the file. Problems in them are reported as ``--set: ...``.
+
+    Returns
+    -------
+    Scenario
+        The validated model, the built plant and the solver settings.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found: YAML, schema, schedule references, component
+        construction and wiring, one ``file:line: path: given, accepted`` per line.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError.single(file, None, "", "", f"cannot read the file: {exc}") from None
+    data, linemap = load_yaml_text(text, file)
+    problems: list[Problem] = []
+
+    overrides = tuple(overrides)
+    for item in overrides:
+        try:
+            key, value = _parse_override(item)
+            data = apply_override(data, key, value, linemap=linemap,
+                                  top_level_keys=S.ScenarioModel.model_fields)
+        except ScenarioError as err:
+            problems.extend(err.problems)
+
+    version = data.get("schema_version", S.SCHEMA_VERSION)
+    if version != S.SCHEMA_VERSION:  # a different schema: the rest cannot be judged
+        where, line = linemap.locate(("schema_version",), file)
+        msg = (f"this version of twin reads schema_version {S.SCHEMA_VERSION} only (a file for "
+               f"schema {version!r} needs the twin release that defines it)")
+        raise ScenarioError([*problems, Problem(where, line, "schema_version", repr(version), msg)])
+
+    model = None
+    try:
+        model = S.ScenarioModel.model_validate(
+            data, context={"base_dir": str(Path(path).resolve().parent)})
+    except ValidationError as exc:
+        problems.extend(problems_from_pydantic(exc, file, linemap, data, S.ScenarioModel))
+
+    raw_conns = _raw_connections(data)
+    classes = _component_classes()
+    built: dict[str, Any] = {}
+    parameters: dict[str, ParameterRef] = {}
+    if model is not None:
+        order = sorted(model.components, key=lambda n: model.components[n].type == "stack")
+        for name in order:
+            cm = model.components[name]
+            ctx = {}
+            if cm.type == "stack":
+                ctx["inferred_fluid"] = _infer_stack_fluid(name, built, raw_conns)
+            try:
+                built[name] = build_component(name, cm, parameters, ctx)
+            except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+                where, line = linemap.locate(("components", name), file)
+                problems.append(Problem(where, line, f"components.{name}", "",
+                                        f"cannot build this {cm.type}: {exc}"))
+                built[name] = _Stub(classes[cm.type])
+        T_ambient = to_schedule(model.ambient.temperature)
+    else:
+        for name, raw in _raw_components(data).items():
+            kind = raw.get("type") if isinstance(raw, dict) else None
+            if isinstance(name, str):
+                known = isinstance(kind, str) and kind in classes
+                built[name] = _Stub(classes[kind]) if known else _Wildcard()
+        T_ambient = Schedule.constant(288.15)
+
+    plant, wiring = _check_wiring(built, raw_conns, T_ambient, file, linemap)
+    problems.extend(wiring)
+    if problems:
+        raise ScenarioError(problems)
+    assert model is not None and plant is not None
+    solver = model.solver
+    config = SolverConfig(method=solver.method, rtol=solver.rtol, atol=solver.atol,
+                          max_steps=solver.max_steps, pcoeff=solver.pcoeff,
+                          icoeff=solver.icoeff, dtmax=solver.dtmax)
+    return Scenario(
+        name=model.name, path=Path(path), text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), model=model, plant=plant,
+        solver=config, duration=model.duration, output_interval=model.output_interval,
+        checks=list(model.checks), overrides=overrides, parameters=parameters,
+    )
+
+
+def check_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Validate a scenario and build its plant without running it (``twin check``).
+
+    Same as :func:`load_scenario`.
+    """
+    return load_scenario(path, overrides)

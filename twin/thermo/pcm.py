@@ -1,0 +1,376 @@
+"""Phase-change materials: effective properties and the enthalpy method's T(h).
+
+A PCM node stores specific enthalpy h and derives its temperature from it (the enthalpy
+method of Voller & Prakash 1987 [1] and Swaminathan & Voller 1992 [2]). With the liquid
+mass fraction xi(T) of slPCMlib (Barz et al. 2022 [3]),
+
+    dh/dT = (1 - xi) cp_s + xi cp_l + L dxi/dT,   h(298.15 K) = 0,
+
+so h(T) is strictly increasing and has an inverse T(h). A card tabulates xi at knots T_k;
+between knots xi is the monotone C1 PCHIP (Fritsch & Carlson 1980 [4]). From it
+:meth:`PCMMaterial.from_melting_curve` integrates h exactly (a PCHIP integrates to a
+quartic) on a grid that refines the knots, and stores (h_i, T_i, dT/dh_i). ``T(h)`` is
+the cubic Hermite interpolant of that table with the exact slopes dT/dh = 1/(dh/dT),
+limited to alpha, beta <= 2.9 (secant multiples), which keeps it strictly increasing [4];
+``h(T)`` is its exact inverse (safeguarded Newton per segment). Outside the table both
+continue linearly with cp_s below and cp_l above, which is exact because the card starts
+and ends flat (xi' = 0), so energy stays consistent for any h and T(h) is C1 everywhere.
+With 8 table nodes per knot interval (default; < 300 nodes for the shipped cards) the
+table reproduces the exact h(T) within 1e-4 L, and the effective heat capacity dh/dT
+of the shipped cards stays >= min(cp_s, cp_l) between nodes (coarser tables can dip
+below it next to the solidus and liquidus, where a cubic spans a kink of T''(h)).
+
+References
+----------
+[1] Voller, V. R. & Prakash, C. (1987), Int. J. Heat Mass Transfer 30, 1709-1719.
+[2] Swaminathan, C. R. & Voller, V. R. (1992), Metall. Trans. B 23, 651-664.
+[3] Barz, T., Bres, A. & Emhofer, J. (2022), slPCMlib, Asian Modelica Conf.,
+    doi:10.3384/ecp19363.
+[4] Fritsch, F. N. & Carlson, R. E. (1980), SIAM J. Numer. Anal. 17, 238-246.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+from ruamel.yaml import YAML
+
+from twin.thermo.fluids import T_REF
+
+MATERIALS_DIR = Path(__file__).resolve().parents[1] / "data" / "materials"
+_SCALARS = ("cp_solid", "cp_liquid", "latent_heat", "rho_solid", "rho_liquid", "k_solid",
+            "k_liquid")
+_SLOPE_LIMIT = 2.9  # alpha, beta <= 2.9 < 3: strictly increasing Hermite cubics [4]
+_NEWTON_ITERATIONS = 40
+
+
+def _pchip_slopes(x: Array, y: Array) -> Array:
+    """Knot slopes of the monotone PCHIP, as ``scipy.interpolate.PchipInterpolator``. [y/x]"""
+    dx = jnp.diff(x)
+    delta = jnp.diff(y) / dx
+    d0, d1 = delta[:-1], delta[1:]
+    w1, w2 = 2 * dx[1:] + dx[:-1], dx[1:] + 2 * dx[:-1]
+    same = d0 * d1 > 0
+    mid = jnp.where(same, (w1 + w2) / jnp.where(same, w1 / jnp.where(same, d0, 1.0)
+                                                + w2 / jnp.where(same, d1, 1.0), 1.0), 0.0)
+
+    def end(h0, h1, e0, e1):
+        m = ((2 * h0 + h1) * e0 - h0 * e1) / (h0 + h1)
+        m = jnp.where(jnp.sign(m) != jnp.sign(e0), 0.0, m)
+        return jnp.where((jnp.sign(e0) != jnp.sign(e1)) & (jnp.abs(m) > 3 * jnp.abs(e0)),
+                         3 * e0, m)
+
+    first = end(dx[0], dx[1], delta[0], delta[1])
+    last = end(dx[-1], dx[-2], delta[-1], delta[-2])
+    return jnp.concatenate([first[None], mid, last[None]])
+
+
+def _hermite(y0, y1, m0, m1, d, t):
+    """Cubic Hermite on one segment of width d at t in [0, 1]."""
+    t2 = t * t
+    t3 = t2 * t
+    return ((2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * d * m0
+            + (3 * t2 - 2 * t3) * y1 + (t3 - t2) * d * m1)
+
+
+def _hermite_slope(y0, y1, m0, m1, d, t):
+    """Derivative of :func:`_hermite` with respect to x = x0 + t d."""
+    return 6 * (t * t - t) * (y0 - y1) / d + (3 * t * t - 4 * t + 1) * m0 + (3 * t * t - 2 * t) * m1
+
+
+def _hermite_integral(y0, y1, m0, m1, d, t):
+    """Integral of :func:`_hermite` from the segment start to t (basis as slPCMlib [3])."""
+    t2, t3, t4 = t * t, t * t * t, t * t * t * t
+    return d * ((t4 / 2 - t3 + t) * y0 + (t4 / 4 - 2 * t3 / 3 + t2 / 2) * d * m0
+                + (t3 - t4 / 2) * y1 + (t4 / 4 - t3 / 3) * d * m1)
+
+
+def _unit(x, d):
+    """x / d where it lies in [0, 1], else 0.5 (such points take the linear branch).
+
+    A ``jnp.clip`` would halve the derivative at the table nodes (ties split the gradient).
+    """
+    t = x / d
+    return jnp.where((t >= 0.0) & (t <= 1.0), t, 0.5)
+
+
+def _limit(m: Array, secant: Array) -> Array:
+    """Cap knot slopes at 2.9 x the adjacent secants (0 next to a flat segment)."""
+    cap = _SLOPE_LIMIT * jnp.minimum(jnp.concatenate([secant[:1], secant]),
+                                     jnp.concatenate([secant, secant[-1:]]))
+    return jnp.minimum(m, cap)
+
+
+@functools.partial(jax.jit, static_argnames="refine")
+def _tables(Tk, xk, cp_s, cp_l, L, refine):
+    """Enthalpy table of a PCHIP melting curve, integrated exactly (see module docstring)."""
+    mk = _pchip_slopes(Tk, xk)
+    n = Tk.shape[0]
+    seg = jnp.append(jnp.repeat(jnp.arange(n - 1), refine), n - 2)
+    t = jnp.append(jnp.tile(jnp.arange(refine) / refine, n - 1), 1.0)
+    dT = jnp.diff(Tk)
+    args = (xk[seg], xk[seg + 1], mk[seg], mk[seg + 1], dT[seg])
+    T = Tk[seg] + t * dT[seg]
+    xi = _hermite(*args, t)
+    dxi = _hermite_slope(*args, t)
+    full = _hermite_integral(xk[:-1], xk[1:], mk[:-1], mk[1:], dT, 1.0)
+    start = jnp.concatenate([jnp.zeros(1), jnp.cumsum(full)])  # int_{T_0}^{T_k} xi
+    integral = start[seg] + _hermite_integral(*args, t)
+    # int_{T_0}^{T_REF} xi, wherever T_REF lies (xi = 0 below, 1 above the knots)
+    j = jnp.clip(jnp.searchsorted(Tk, T_REF, side="right") - 1, 0, n - 2)
+    tr = jnp.clip((T_REF - Tk[j]) / dT[j], 0.0, 1.0)
+    at_ref = (start[j] + _hermite_integral(xk[j], xk[j + 1], mk[j], mk[j + 1], dT[j], tr)
+              + jnp.maximum(T_REF - Tk[-1], 0.0))
+    h = cp_s * (T - T_REF) + (cp_l - cp_s) * (integral - at_ref) + L * xi
+    dhdT = cp_s + (cp_l - cp_s) * xi + L * dxi
+    return dict(T_grid=T, h_grid=h, xi_grid=xi,
+                dTdh_grid=_limit(1.0 / dhdT, jnp.diff(T) / jnp.diff(h)),
+                dxidh_grid=_limit(jnp.maximum(dxi, 0.0) / dhdT, jnp.diff(xi) / jnp.diff(h)))
+
+
+class PCMMaterial(eqx.Module):
+    """Solid/liquid PCM with a smooth, strictly monotone enthalpy-temperature relation.
+
+    Final class. Build it with :func:`load_material` or :meth:`from_melting_curve`;
+    the arrays are pytree leaves, so a material can be vmapped, differentiated or edited
+    with ``eqx.tree_at`` (edit the scalars via :meth:`from_melting_curve` to keep the
+    tables consistent).
+
+    Parameters
+    ----------
+    name : Card name (static).
+    source : Citation of the property data (static).
+    T_grid : Temperatures of the enthalpy table, increasing. [K]
+    h_grid : Specific enthalpy at T_grid, relative to 298.15 K. [J/kg]
+    xi_grid : Liquid mass fraction at T_grid. [-]
+    dTdh_grid : Limited Hermite slopes dT/dh of T(h) at the nodes. [K kg/J]
+    dxidh_grid : Limited Hermite slopes dxi/dh of xi(h) at the nodes. [kg/J]
+    cp_solid, cp_liquid : Specific heat capacity of the solid and the liquid. [J/(kg K)]
+    latent_heat : Latent heat of fusion. [J/kg]
+    rho_solid, rho_liquid : Density of the solid and the liquid. [kg/m^3]
+    k_solid, k_liquid : Thermal conductivity of the solid and the liquid. [W/(m K)]
+    T_solidus, T_liquidus : Where xi leaves 0 and where it reaches 1. [K]
+    """
+
+    name: str = eqx.field(static=True)
+    source: str = eqx.field(static=True)
+    T_grid: Float[Array, " n"]
+    h_grid: Float[Array, " n"]
+    xi_grid: Float[Array, " n"]
+    dTdh_grid: Float[Array, " n"]
+    dxidh_grid: Float[Array, " n"]
+    cp_solid: Float[Array, ""]
+    cp_liquid: Float[Array, ""]
+    latent_heat: Float[Array, ""]
+    rho_solid: Float[Array, ""]
+    rho_liquid: Float[Array, ""]
+    k_solid: Float[Array, ""]
+    k_liquid: Float[Array, ""]
+    T_solidus: Float[Array, ""]
+    T_liquidus: Float[Array, ""]
+
+    @classmethod
+    def from_melting_curve(cls, name: str, source: str, T_knots: ArrayLike,
+                           xi_knots: ArrayLike, *, cp_solid, cp_liquid, latent_heat,
+                           rho_solid, rho_liquid, k_solid, k_liquid,
+                           refine: int = 8) -> PCMMaterial:
+        """Build the enthalpy table from a tabulated melting curve (pure jnp).
+
+        Parameters
+        ----------
+        name : Material name.
+        source : Citation of the data.
+        T_knots : Knot temperatures, strictly increasing; the first two knots must have
+            xi = 0 and the last two xi = 1 (flat ends). [K]
+        xi_knots : Liquid mass fraction at the knots, non-decreasing. [-]
+        cp_solid, cp_liquid : Specific heat capacities. [J/(kg K)]
+        latent_heat : Latent heat of fusion. [J/kg]
+        rho_solid, rho_liquid : Densities. [kg/m^3]
+        k_solid, k_liquid : Thermal conductivities. [W/(m K)]
+        refine : Table nodes per knot interval (static). [-]
+        """
+        Tk, xk = jnp.asarray(T_knots, float), jnp.asarray(xi_knots, float)
+        cp_s, cp_l, L = (jnp.asarray(v, float) for v in (cp_solid, cp_liquid, latent_heat))
+        return cls(
+            name=name, source=source, **_tables(Tk, xk, cp_s, cp_l, L, refine),
+            cp_solid=cp_s, cp_liquid=cp_l, latent_heat=L,
+            rho_solid=jnp.asarray(rho_solid, float), rho_liquid=jnp.asarray(rho_liquid, float),
+            k_solid=jnp.asarray(k_solid, float), k_liquid=jnp.asarray(k_liquid, float),
+            T_solidus=jnp.max(jnp.where(xk <= 0.0, Tk, -jnp.inf)),
+            T_liquidus=jnp.min(jnp.where(xk >= 1.0, Tk, jnp.inf)),
+        )
+
+    @property
+    def rho(self) -> Array:
+        """Density for mass and geometry: the solid density (a store is filled with solid
+        PCM; melting expansion is left to the container's free volume). [kg/m^3]"""
+        return self.rho_solid
+
+    def T(self, h: ArrayLike) -> Array:
+        """Temperature from specific enthalpy; C1, strictly increasing, any shape.
+
+        Parameters
+        ----------
+        h : Specific enthalpy relative to 298.15 K. [J/kg]
+
+        Returns
+        -------
+        Temperature. [K]
+        """
+        return _temperature(self, jnp.asarray(h, float))
+
+    def h(self, T: ArrayLike) -> Array:
+        """Specific enthalpy from temperature: the exact inverse of :meth:`T`.
+
+        Parameters
+        ----------
+        T : Temperature. [K]
+
+        Returns
+        -------
+        Specific enthalpy relative to 298.15 K. [J/kg]
+        """
+        return _enthalpy(self, jnp.asarray(T, float))
+
+    def liquid_fraction(self, h: ArrayLike) -> Array:
+        """Liquid mass fraction xi(h), monotone C1 Hermite on the table, in [0, 1].
+
+        Parameters
+        ----------
+        h : Specific enthalpy relative to 298.15 K. [J/kg]
+
+        Returns
+        -------
+        Liquid mass fraction. [-]
+        """
+        return _liquid_fraction(self, jnp.asarray(h, float))
+
+    def conductivity(self, h: ArrayLike) -> Array:
+        """Thermal conductivity (1 - xi) k_s + xi k_l.
+
+        Parameters
+        ----------
+        h : Specific enthalpy relative to 298.15 K. [J/kg]
+
+        Returns
+        -------
+        Thermal conductivity. [W/(m K)]
+        """
+        xi = self.liquid_fraction(h)
+        return (1.0 - xi) * self.k_solid + xi * self.k_liquid
+
+
+# Kernels are jitted functions of (material, array) so that eager calls compile once per
+# card and shape (methods under eqx.filter_jit would treat Python floats as static).
+
+
+def _segment(grid, x):
+    """Segment index i, local coordinate t in [0, 1] and width of x in an increasing grid."""
+    i = jnp.clip(jnp.searchsorted(grid, x, side="right") - 1, 0, grid.shape[0] - 2)
+    d = grid[i + 1] - grid[i]
+    return i, _unit(x - grid[i], d), d
+
+
+@jax.jit
+def _temperature(m: PCMMaterial, h: Array) -> Array:
+    i, t, dh = _segment(m.h_grid, h)
+    g, s = m.T_grid, m.dTdh_grid
+    inside = _hermite(g[i], g[i + 1], s[i], s[i + 1], dh, t)
+    below = g[0] + (h - m.h_grid[0]) / m.cp_solid
+    above = g[-1] + (h - m.h_grid[-1]) / m.cp_liquid
+    return jnp.where(h < m.h_grid[0], below, jnp.where(h > m.h_grid[-1], above, inside))
+
+
+@jax.jit
+def _enthalpy(m: PCMMaterial, T: Array) -> Array:
+    """Inverse of the segment cubic by safeguarded Newton; derivative by one final
+    differentiable Newton step (implicit-function theorem)."""
+    g, hg = m.T_grid, m.h_grid
+    i, s, dT = _segment(g, T)
+    dh = hg[i + 1] - hg[i]
+    a, b = m.dTdh_grid[i] * dh / dT, m.dTdh_grid[i + 1] * dh / dT  # in (0, 2.9]
+
+    t = _invert_cubic(*jax.lax.stop_gradient((a, b, s)))
+    f, df = _cubic(a, b, t)
+    t = t - (f - s) / df
+    inside = hg[i] + t * dh
+    below = hg[0] + (T - g[0]) * m.cp_solid
+    above = hg[-1] + (T - g[-1]) * m.cp_liquid
+    return jnp.where(T < g[0], below, jnp.where(T > g[-1], above, inside))
+
+
+def _cubic(a, b, t):
+    """Normalised Hermite cubic with end slopes a, b (p(0) = 0, p(1) = 1) and p'."""
+    return ((((a + b - 2) * t + 3 - 2 * a - b) * t + a) * t,
+            (3 * (a + b - 2) * t + 6 - 4 * a - 2 * b) * t + a)
+
+
+def _invert_cubic(a, b, s):
+    """Root t in [0, 1] of p(t) = s: Newton, falling back to bisection of the bracket."""
+
+    def step(_, state):
+        t, lo, hi = state
+        f, df = _cubic(a, b, t)
+        lo, hi = jnp.where(f < s, t, lo), jnp.where(f < s, hi, t)
+        tn = t - (f - s) / df
+        return jnp.where((tn > lo) & (tn < hi), tn, 0.5 * (lo + hi)), lo, hi
+
+    state = (s, jnp.zeros_like(s), jnp.ones_like(s))
+    return jax.lax.fori_loop(0, _NEWTON_ITERATIONS, step, state)[0]
+
+
+@jax.jit
+def _liquid_fraction(m: PCMMaterial, h: Array) -> Array:
+    i, t, dh = _segment(m.h_grid, h)
+    x, s = m.xi_grid, m.dxidh_grid
+    return jnp.clip(_hermite(x[i], x[i + 1], s[i], s[i + 1], dh, t), 0.0, 1.0)
+
+
+def available_materials() -> list[str]:
+    """Names of the material cards in ``twin/data/materials``."""
+    return sorted(p.stem for p in MATERIALS_DIR.glob("*.yaml"))
+
+
+def load_material(name_or_path: str | Path, refine: int = 8) -> PCMMaterial:
+    """Load a PCM card by name (case-insensitive) or by path to a YAML file.
+
+    Parameters
+    ----------
+    name_or_path : Card name such as ``"RT44HC"`` or a path to a ``.yaml`` card.
+    refine : Enthalpy-table nodes per knot interval. [-]
+
+    Raises
+    ------
+    ValueError : Unknown card (the message lists the available ones) or invalid content.
+    """
+    path = Path(name_or_path)
+    if not path.is_file():
+        cards = {n.lower(): n for n in available_materials()}
+        key = str(name_or_path).lower().removesuffix(".yaml")
+        if key not in cards:
+            raise ValueError(f"unknown PCM material {str(name_or_path)!r}: no such file and no "
+                             f"card in {MATERIALS_DIR}; available: {', '.join(cards.values())}")
+        path = MATERIALS_DIR / f"{cards[key]}.yaml"
+    card = YAML(typ="safe").load(path.read_text())
+    missing = [k for k in ("name", "source", *_SCALARS, "melting") if k not in (card or {})]
+    if missing:
+        raise ValueError(f"{path}: missing field(s) {', '.join(missing)}")
+    scalars = {k: float(card[k]) for k in _SCALARS}
+    if min(scalars.values()) <= 0.0:
+        raise ValueError(f"{path}: {', '.join(_SCALARS)} must be positive, got {scalars}")
+    T = np.asarray(card["melting"]["T"], float)
+    xi = np.asarray(card["melting"]["xi"], float)
+    if T.shape != xi.shape or T.size < 4 or np.any(np.diff(T) <= 0) or np.any(np.diff(xi) < 0):
+        raise ValueError(f"{path}: melting.T must increase strictly and melting.xi must not "
+                         f"decrease, with the same length >= 4")
+    if not (xi[0] == xi[1] == 0.0 and xi[-2] == xi[-1] == 1.0):
+        raise ValueError(f"{path}: melting.xi must start with two 0 and end with two 1 "
+                         f"(flat ends make the linear extrapolation exact)")
+    return PCMMaterial.from_melting_curve(str(card["name"]), str(card["source"]), T, xi,
+                                          refine=refine, **scalars)
