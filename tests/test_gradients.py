@@ -6,15 +6,14 @@ fraction after 2 h (about 0.78: partly melted, so it depends smoothly on everyth
 ``jax.grad`` with respect to the exchanger's ``UA`` and the PCM ``mass`` (set with
 ``eqx.tree_at``) must be finite and match central finite differences.
 
-Compile cost: reverse mode through ``diffeqsolve`` is the expensive compile (~30-45 s on 2 cores),
-so the finite differences reuse the same jitted ``value_and_grad`` (one compile in all).
+Compile cost: reverse mode through ``diffeqsolve`` is the expensive compile (~30-45 s on
+2 cores), so the finite differences reuse the same jitted ``value_and_grad`` (one compile).
 """
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from twin.components.boundaries import Source, Stack
@@ -35,17 +34,17 @@ def a(v):
 
 def chain_plant():
     const = Schedule.constant
-    comps = dict(
-        hot=Source(m_flow=const(0.3), T=const(345.0), Y=jnp.zeros(0), fluid=WATER),
-        cold=Source(m_flow=const(0.2), T=const(300.0), Y=jnp.zeros(0), fluid=WATER),
-        hx=CounterflowExchanger(UA=a(PARAMS["UA"][1]), hA_ratio=a(1.0), C_wall=a(5e3),
-                                M_hot=a(2.0), M_cold=a(2.0), T_initial=a(310.0),
-                                hot_fluid=WATER, cold_fluid=WATER, n_cells=3,
-                                hot_dynamics="dynamic", cold_dynamics="dynamic"),
-        pcm=PCMBank(material=load_material("RT44HC"), mass=a(PARAMS["mass"][1]),
-                    thickness=a(0.01), h_conv=a(300.0), M_fluid=a(5.0), UA_loss=a(2.0),
-                    T_initial=a(308.0), fluid=WATER, n_channel=2, n_nodes=3),
-        hot_stack=Stack(fluid=WATER), pcm_stack=Stack(fluid=WATER))
+    comps = {
+        "hot": Source(m_flow=const(0.3), T=const(345.0), Y=jnp.zeros(0), fluid=WATER),
+        "cold": Source(m_flow=const(0.2), T=const(300.0), Y=jnp.zeros(0), fluid=WATER),
+        "hx": CounterflowExchanger(UA=a(PARAMS["UA"][1]), hA_ratio=a(1.0), C_wall=a(5e3),
+                                   M_hot=a(2.0), M_cold=a(2.0), T_initial=a(310.0),
+                                   hot_fluid=WATER, cold_fluid=WATER, n_cells=3,
+                                   hot_dynamics="dynamic", cold_dynamics="dynamic"),
+        "pcm": PCMBank(material=load_material("RT44HC"), mass=a(PARAMS["mass"][1]),
+                       thickness=a(0.01), h_conv=a(300.0), M_fluid=a(5.0), UA_loss=a(2.0),
+                       T_initial=a(308.0), fluid=WATER, n_channel=2, n_nodes=3),
+        "hot_stack": Stack(fluid=WATER), "pcm_stack": Stack(fluid=WATER)}
     conns = [("hot.outlet", "hx.hot_in"), ("hx.hot_out", "hot_stack.inlet"),
              ("cold.outlet", "hx.cold_in"), ("hx.cold_out", "pcm.inlet"),
              ("pcm.outlet", "pcm_stack.inlet")]
@@ -54,7 +53,7 @@ def chain_plant():
 
 def final_liquid_fraction(params, plant):
     """Mean PCM liquid fraction at T1 for the parameters ``params`` (a dict of scalars)."""
-    where = lambda p: tuple(getattr(p.components[PARAMS[k][0]], k) for k in PARAMS)  # noqa: E731
+    where = lambda p: tuple(getattr(p.components[PARAMS[k][0]], k) for k in PARAMS)
     plant = eqx.tree_at(where, plant, tuple(params[k] for k in PARAMS))
     y0 = plant.initial_state()
     sol = diffrax.diffeqsolve(
@@ -88,5 +87,6 @@ def test_grad_matches_central_difference(value_and_grad, name):
     fd = (fp - fm) / (2 * d)
     ad = float(g[name])
     print(f"\nd xi / d {name}: grad {ad:.10e}, central FD {fd:.10e}, rel. diff {fd / ad - 1:.2e}")
-    assert abs(ad) > 1e-8  # the dependence is real (relative sensitivities ~1.1 for UA, -0.16 for mass)
+    # the dependence is real: relative sensitivities ~1.1 (UA) and -0.16 (mass)
+    assert abs(ad) > 1e-8
     assert ad == pytest.approx(fd, rel=1e-4)

@@ -15,7 +15,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from twin.components.boundaries import Source, Stack
 from twin.components.consumer import HeatDemand, MouldPreheater
@@ -47,10 +46,10 @@ def test_lumped_capacitance_cooling():
         UA=a(5000.0), M_moulds=a(M), cp_moulds=a(cp), mould_rate=a(0.0),
         schedule=Schedule.constant(1.0), UA_loss=a(UA_loss), T_target=a(523.15),
         T_initial=a(T0), fluid=WATER)
+    no_flow = Source(m_flow=Schedule.constant(0.0), T=Schedule.constant(350.0), Y=jnp.zeros(0),
+                     fluid=WATER)
     plant = build_plant(
-        dict(oven=mould, src=Source(m_flow=Schedule.constant(0.0), T=Schedule.constant(350.0),
-                                    Y=jnp.zeros(0), fluid=WATER),
-             drain=Stack(fluid=WATER)),
+        {"oven": mould, "src": no_flow, "drain": Stack(fluid=WATER)},
         [("src.outlet", "oven.supply"), ("oven.return", "drain.inlet")], Schedule.constant(T_AMB))
     tau = M * cp / UA_loss  # 92 000 s
     sol = simulate(plant, 3 * tau, tau / 10, SolverConfig(rtol=1e-10, atol=1e-10))
@@ -76,23 +75,23 @@ CFG = SolverConfig(rtol=1e-8, atol=1e-6)
 def loop_plant(heater_flow, demand, UA_loss, pressure_rise, T_hx, T_pcm, T_demand):
     """Heater water -> exchanger hot side -> stack; loop pump -> exchanger cold side ->
     PCM bank -> demand -> pump. Schedules are steps at T_SWITCH (values per phase)."""
-    step = lambda v: Schedule(a([0.0, T_SWITCH]), a(v))  # noqa: E731
-    comps = dict(
-        heater=Source(m_flow=step(heater_flow), T=Schedule.constant(360.0), Y=jnp.zeros(0),
-                      fluid=WATER),
-        stack=Stack(fluid=WATER),
-        hx=CounterflowExchanger(UA=a(3000.0), hA_ratio=a(1.0), C_wall=a(2e4), M_hot=a(20.0),
-                                M_cold=a(20.0), T_initial=a(T_hx), hot_fluid=WATER,
-                                cold_fluid=WATER, n_cells=5, hot_dynamics="dynamic",
-                                cold_dynamics="dynamic"),
-        pump=Pump(m_flow_nominal=a(0.5), schedule=Schedule.constant(1.0),
-                  pressure_rise=a(pressure_rise), efficiency=a(0.7), fluid=WATER),
-        pcm=PCMBank(material=load_material("RT44HC"), mass=a(1000.0), thickness=a(0.02),
-                    h_conv=a(300.0), M_fluid=a(50.0), UA_loss=a(UA_loss), T_initial=a(T_pcm),
-                    fluid=WATER, n_channel=5, n_nodes=4),
-        demand=HeatDemand(Q_demand=step(demand), M_fluid=a(10.0), T_min=a(303.15),
-                          dT_fade=a(5.0), T_initial=a(T_demand), fluid=WATER),
-    )
+    step = lambda v: Schedule(a([0.0, T_SWITCH]), a(v))
+    comps = {
+        "heater": Source(m_flow=step(heater_flow), T=Schedule.constant(360.0), Y=jnp.zeros(0),
+                         fluid=WATER),
+        "stack": Stack(fluid=WATER),
+        "hx": CounterflowExchanger(UA=a(3000.0), hA_ratio=a(1.0), C_wall=a(2e4), M_hot=a(20.0),
+                                   M_cold=a(20.0), T_initial=a(T_hx), hot_fluid=WATER,
+                                   cold_fluid=WATER, n_cells=5, hot_dynamics="dynamic",
+                                   cold_dynamics="dynamic"),
+        "pump": Pump(m_flow_nominal=a(0.5), schedule=Schedule.constant(1.0),
+                     pressure_rise=a(pressure_rise), efficiency=a(0.7), fluid=WATER),
+        "pcm": PCMBank(material=load_material("RT44HC"), mass=a(1000.0), thickness=a(0.02),
+                       h_conv=a(300.0), M_fluid=a(50.0), UA_loss=a(UA_loss), T_initial=a(T_pcm),
+                       fluid=WATER, n_channel=5, n_nodes=4),
+        "demand": HeatDemand(Q_demand=step(demand), M_fluid=a(10.0), T_min=a(303.15),
+                             dT_fade=a(5.0), T_initial=a(T_demand), fluid=WATER),
+    }
     conns = [("heater.outlet", "hx.hot_in"), ("hx.hot_out", "stack.inlet"),
              ("pump.outlet", "hx.cold_in"), ("hx.cold_out", "pcm.inlet"),
              ("pcm.outlet", "demand.supply"), ("demand.return", "pump.inlet")]
@@ -134,7 +133,7 @@ def test_adiabatic_closed_loop_conserves_energy():
     assert np.mean(s["pcm.T_pcm"][-1]) > np.mean(s["pcm.T_pcm"][0]) + 1.0
     assert s["demand.T"][-1] < s["demand.T"][0] - 10.0
     temps = ("hx.T_hot", "hx.T_cold", "pcm.T_fluid", "pcm.T_pcm", "demand.T")
-    spread = lambda i: np.ptp(np.concatenate([np.ravel(s[k][i]) for k in temps]))  # noqa: E731
+    spread = lambda i: np.ptp(np.concatenate([np.ravel(s[k][i]) for k in temps]))
     print(f"adiabatic loop: temperature spread {spread(0):.2f} K -> {spread(-1):.3f} K")
     assert spread(-1) < 0.2 * spread(0), (spread(0), spread(-1))
     dE, boundary, residual = closure_terms(plant, sol)

@@ -6,6 +6,7 @@ model: scipy's PchipInterpolator through the card knots, integrated exactly.
 Each card is evaluated in one compiled call (:func:`probe`) to keep the file fast.
 """
 
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -18,7 +19,12 @@ from ruamel.yaml import YAML
 from scipy.interpolate import PchipInterpolator
 
 from twin.thermo.fluids import T_REF
-from twin.thermo.pcm import MATERIALS_DIR, PCMMaterial, available_materials, load_material
+from twin.thermo.pcm import (
+    MATERIALS_DIR,
+    PCMMaterial,
+    available_materials,
+    load_material,
+)
 
 CARDS = ["RT44HC", "RT35HC", "NaNO3"]
 DSC = {  # card -> reference CSV of the 0.1 K/min heating run; 1 K/min run to prove failure
@@ -27,7 +33,7 @@ DSC = {  # card -> reference CSV of the 0.1 K/min heating run; 1 K/min run to pr
     "RT35HC": ("Media_other_Rubitherm_RT35HC_DSC_01_Kmin_melting.csv",
                "Media_other_Rubitherm_RT35HC_DSC_1_Kmin_melting.csv"),
 }
-N_T, N_H, N_MIX, N_CP = 20001, 50001, 4001, 40001
+N_T, N_H, N_MIX, N_CP, N_EXT = 20001, 50001, 4001, 40001, 1024
 
 
 def reference_csv(name: str) -> np.ndarray | None:
@@ -45,7 +51,7 @@ def split(x, sizes):
 @jax.jit
 def probe(m: PCMMaterial, T_ext) -> dict:
     """Everything the per-card tests look at; each method is called once on concatenated
-    inputs to keep the compile short. T_ext: extra temperatures (reference rows). [K]"""
+    inputs to keep the compile short. T_ext: reference rows, NaN-padded to N_EXT. [K]"""
     Ts, Tl, n = m.T_solidus, m.T_liquidus, m.T_grid.size
     T = jnp.concatenate([jnp.linspace(Ts - 60.0, Tl + 60.0, N_T), m.T_grid])
     T_mix = jnp.linspace(Ts - 20.0, Tl + 20.0, N_MIX)
@@ -56,18 +62,20 @@ def probe(m: PCMMaterial, T_ext) -> dict:
                                                                T_REF])])),
         [T.size, N_MIX, T_ext.size, T_cp.size, 5])
     h = jnp.linspace(m.h_grid[0] - 60.0 * m.cp_solid, m.h_grid[-1] + 60.0 * m.cp_liquid, N_H)
-    T_back, T_of_h = split(m.T(jnp.concatenate([h_T, h])), [T.size, N_H])
+    T_back, T_of_h, T_ext_back = split(m.T(jnp.concatenate([h_T, h, h_ext])),
+                                       [T.size, N_H, N_EXT])
     dTdh = split(jax.vmap(jax.grad(m.T))(jnp.concatenate(
         [h, m.h_grid, m.h_grid - 1e-6, m.h_grid + 1e-6, h_cp])), [N_H, n, n, n, T_cp.size])
     cp_eff = split(1.0 / dTdh[4], [101, 101, N_CP])  # dh/dT along T_cp
     xi = split(m.liquid_fraction(jnp.concatenate([h_mix, h_ext, h_pts[2:4]])),
                [N_MIX, T_ext.size, 2])
-    return dict(
-        T=T, h_T=h_T, T_round_trip=T_back, T_of_h=T_of_h, dTdh=dTdh[0], dTdh_nodes=dTdh[1],
-        dTdh_left=dTdh[2], dTdh_right=dTdh[3], cp_solid_side=cp_eff[0],
-        cp_liquid_side=cp_eff[1], cp_melting=cp_eff[2], latent_span=h_pts[1] - h_pts[0],
-        h_ref=h_pts[4], T_mix=T_mix, xi=xi[0], h_ext=h_ext, xi_ext=xi[1], xi_edges=xi[2],
-    )
+    return {
+        "T": T, "h_T": h_T, "T_round_trip": T_back, "T_of_h": T_of_h, "dTdh": dTdh[0],
+        "dTdh_nodes": dTdh[1], "dTdh_left": dTdh[2], "dTdh_right": dTdh[3],
+        "cp_solid_side": cp_eff[0], "cp_liquid_side": cp_eff[1], "cp_melting": cp_eff[2],
+        "latent_span": h_pts[1] - h_pts[0], "h_ref": h_pts[4], "T_mix": T_mix, "xi": xi[0],
+        "h_ext": h_ext, "xi_ext": xi[1], "xi_edges": xi[2], "T_ext_back": T_ext_back,
+    }
 
 
 @functools.cache
@@ -77,9 +85,15 @@ def evaluate(name: str):
     Tk = np.array(raw["melting"]["T"])
     refs = [reference_csv(csv) for csv in DSC.get(name, ())]
     refs = [] if any(r is None for r in refs) else refs
-    T_ext = np.concatenate([r[:, 0] + 273.15 for r in refs]) if refs else np.zeros(0)
+    T_ext = np.full(N_EXT, np.nan)
+    rows = np.concatenate([r[:, 0] + 273.15 for r in refs] + [np.zeros(0)])
+    T_ext[:rows.size] = rows
     m = load_material(name)
-    p = {k: np.asarray(v) for k, v in probe(m, T_ext).items()}
+    # name and source are static fields: neutral ones let all cards (same array shapes,
+    # see load_material) share one compilation of the probe
+    p = {k: np.asarray(v) for k, v in probe(dataclasses.replace(m, name="", source=""),
+                                            T_ext).items()}
+    p["n_ext"], p["T_ext"] = rows.size, T_ext
     return m, PchipInterpolator(Tk, np.array(raw["melting"]["xi"])), Tk, refs, p
 
 
@@ -107,7 +121,7 @@ def test_pcm3_matches_dsc_reference(name):
     if not refs:
         pytest.skip("slPCMlib-AIT reference CSVs not found (set TWIN_REFERENCE_DATA)")
     L = float(m.latent_heat)
-    parts = [np.split(p[k], [len(refs[0])]) for k in ("h_ext", "xi_ext")]
+    parts = [np.split(p[k][:p["n_ext"]], [len(refs[0])]) for k in ("h_ext", "xi_ext")]
     for ref, h, xi, must_pass in zip(refs, *parts, (True, False)):
         err_h = np.max(np.abs(h - h[0] - ref[:, 3])) / L
         err_xi = np.max(np.abs(xi - ref[:, 1]))
@@ -141,6 +155,8 @@ def test_round_trip_and_monotone(card):
     nodes); T(h) strictly increasing; dT/dh finite, positive and continuous (C1)."""
     p = card[-1]
     assert np.max(np.abs(p["T_round_trip"] - p["T"])) <= 1e-9
+    n = p["n_ext"]  # the reference rows
+    assert np.max(np.abs(p["T_ext_back"][:n] - p["T_ext"][:n]), initial=0.0) <= 1e-9
     assert np.all(np.diff(p["T_of_h"]) > 0)
     for key in ("dTdh", "dTdh_nodes"):
         assert np.all(np.isfinite(p[key]) & (p[key] > 0))
@@ -208,6 +224,14 @@ def test_jit_vmap_grad_through_parameters():
     assert 0.0 < dhdL[1] < 0.5 < dhdL[2] < 1.0
     np.testing.assert_allclose(cp_eff[[0, -1]], [kw["cp_solid"], kw["cp_liquid"]], rtol=1e-9)
     assert np.all(cp_eff[1:3] > 50.0 * kw["cp_solid"])
+
+
+def test_nan_propagates(card):
+    """A NaN state is not masked by the table lookup (EQX_ON_ERROR=nan relies on it)."""
+    p = card[-1]
+    n = p["n_ext"]
+    for key in ("h_ext", "xi_ext", "T_ext_back"):
+        assert np.all(np.isnan(p[key][n:])) and np.all(np.isfinite(p[key][:n]))
 
 
 def test_load_errors(tmp_path):

@@ -59,7 +59,7 @@ def stefan_run():
                    fluid=WATER, n_channel=1, n_nodes=N_NODES)
     src = Source(m_flow=Schedule.constant(1.0), T=Schedule.constant(T_M + DT_WALL),
                  Y=jnp.zeros(0), fluid=WATER)
-    plant = build_plant(dict(pcm=bank, src=src, drain=Stack(fluid=WATER)),
+    plant = build_plant({"pcm": bank, "src": src, "drain": Stack(fluid=WATER)},
                         [("src.outlet", "pcm.inlet"), ("pcm.outlet", "drain.inlet")],
                         Schedule.constant(293.15))
     sol = simulate(plant, 10 * HOUR, HOUR, SolverConfig(rtol=1e-8, atol=1e-6))

@@ -61,7 +61,8 @@ class Schedule(eqx.Module):
             # A jump at t_k is taken as belonging to the later piece (right-continuous); the
             # solver never evaluates exactly at a jump time (it steps to the float just
             # before and resumes just after).
-            i = jnp.searchsorted(self.times, tau, side="right") - 1
+            # "compare_all": a handful of breakpoints; avoids a while loop per evaluation
+            i = jnp.searchsorted(self.times, tau, side="right", method="compare_all") - 1
             return self.values[jnp.clip(i, 0, self.values.shape[0] - 1)]
         if self.period is None:
             return jnp.interp(tau, self.times, self.values)

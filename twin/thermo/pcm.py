@@ -15,7 +15,7 @@ limited to alpha, beta <= 2.9 (secant multiples), which keeps it strictly increa
 ``h(T)`` is its exact inverse (safeguarded Newton per segment). Outside the table both
 continue linearly with cp_s below and cp_l above, which is exact because the card starts
 and ends flat (xi' = 0), so energy stays consistent for any h and T(h) is C1 everywhere.
-With 8 table nodes per knot interval (default; < 300 nodes for the shipped cards) the
+With 8 table nodes per knot interval (default; 249 nodes for the shipped cards) the
 table reproduces the exact h(T) within 1e-4 L, and the effective heat capacity dh/dT
 of the shipped cards stays >= min(cp_s, cp_l) between nodes (coarser tables can dip
 below it next to the solidus and liquidus, where a cubic spans a kink of T''(h)).
@@ -56,9 +56,9 @@ def _pchip_slopes(x: Array, y: Array) -> Array:
     delta = jnp.diff(y) / dx
     d0, d1 = delta[:-1], delta[1:]
     w1, w2 = 2 * dx[1:] + dx[:-1], dx[1:] + 2 * dx[:-1]
-    same = d0 * d1 > 0
-    mid = jnp.where(same, (w1 + w2) / jnp.where(same, w1 / jnp.where(same, d0, 1.0)
-                                                + w2 / jnp.where(same, d1, 1.0), 1.0), 0.0)
+    same = d0 * d1 > 0  # weighted harmonic mean where the secants agree in sign, else 0
+    safe0, safe1 = jnp.where(same, d0, 1.0), jnp.where(same, d1, 1.0)
+    mid = jnp.where(same, (w1 + w2) / (w1 / safe0 + w2 / safe1), 0.0)
 
     def end(h0, h1, e0, e1):
         m = ((2 * h0 + h1) * e0 - h0 * e1) / (h0 + h1)
@@ -81,7 +81,8 @@ def _hermite(y0, y1, m0, m1, d, t):
 
 def _hermite_slope(y0, y1, m0, m1, d, t):
     """Derivative of :func:`_hermite` with respect to x = x0 + t d."""
-    return 6 * (t * t - t) * (y0 - y1) / d + (3 * t * t - 4 * t + 1) * m0 + (3 * t * t - 2 * t) * m1
+    return (6 * (t * t - t) * (y0 - y1) / d + (3 * t * t - 4 * t + 1) * m0
+            + (3 * t * t - 2 * t) * m1)
 
 
 def _hermite_integral(y0, y1, m0, m1, d, t):
@@ -94,10 +95,11 @@ def _hermite_integral(y0, y1, m0, m1, d, t):
 def _unit(x, d):
     """x / d where it lies in [0, 1], else 0.5 (such points take the linear branch).
 
-    A ``jnp.clip`` would halve the derivative at the table nodes (ties split the gradient).
+    A ``jnp.clip`` would halve the derivative at the table nodes (ties split the gradient);
+    NaN passes through.
     """
     t = x / d
-    return jnp.where((t >= 0.0) & (t <= 1.0), t, 0.5)
+    return jnp.where((t < 0.0) | (t > 1.0), 0.5, t)
 
 
 def _limit(m: Array, secant: Array) -> Array:
@@ -129,9 +131,9 @@ def _tables(Tk, xk, cp_s, cp_l, L, refine):
               + jnp.maximum(T_REF - Tk[-1], 0.0))
     h = cp_s * (T - T_REF) + (cp_l - cp_s) * (integral - at_ref) + L * xi
     dhdT = cp_s + (cp_l - cp_s) * xi + L * dxi
-    return dict(T_grid=T, h_grid=h, xi_grid=xi,
-                dTdh_grid=_limit(1.0 / dhdT, jnp.diff(T) / jnp.diff(h)),
-                dxidh_grid=_limit(jnp.maximum(dxi, 0.0) / dhdT, jnp.diff(xi) / jnp.diff(h)))
+    return {"T_grid": T, "h_grid": h, "xi_grid": xi,
+            "dTdh_grid": _limit(1.0 / dhdT, jnp.diff(T) / jnp.diff(h)),
+            "dxidh_grid": _limit(jnp.maximum(dxi, 0.0) / dhdT, jnp.diff(xi) / jnp.diff(h))}
 
 
 class PCMMaterial(eqx.Module):
@@ -180,7 +182,10 @@ class PCMMaterial(eqx.Module):
                            xi_knots: ArrayLike, *, cp_solid, cp_liquid, latent_heat,
                            rho_solid, rho_liquid, k_solid, k_liquid,
                            refine: int = 8) -> PCMMaterial:
-        """Build the enthalpy table from a tabulated melting curve (pure jnp).
+        """Build the enthalpy table from a tabulated melting curve.
+
+        Pure jnp (jitted): differentiable with respect to the knots and the scalars, and
+        usable under ``jax.vmap`` to build a batch of materials.
 
         Parameters
         ----------
@@ -287,24 +292,6 @@ def _temperature(m: PCMMaterial, h: Array) -> Array:
     return jnp.where(h < m.h_grid[0], below, jnp.where(h > m.h_grid[-1], above, inside))
 
 
-@jax.jit
-def _enthalpy(m: PCMMaterial, T: Array) -> Array:
-    """Inverse of the segment cubic by safeguarded Newton; derivative by one final
-    differentiable Newton step (implicit-function theorem)."""
-    g, hg = m.T_grid, m.h_grid
-    i, s, dT = _segment(g, T)
-    dh = hg[i + 1] - hg[i]
-    a, b = m.dTdh_grid[i] * dh / dT, m.dTdh_grid[i + 1] * dh / dT  # in (0, 2.9]
-
-    t = _invert_cubic(*jax.lax.stop_gradient((a, b, s)))
-    f, df = _cubic(a, b, t)
-    t = t - (f - s) / df
-    inside = hg[i] + t * dh
-    below = hg[0] + (T - g[0]) * m.cp_solid
-    above = hg[-1] + (T - g[-1]) * m.cp_liquid
-    return jnp.where(T < g[0], below, jnp.where(T > g[-1], above, inside))
-
-
 def _cubic(a, b, t):
     """Normalised Hermite cubic with end slopes a, b (p(0) = 0, p(1) = 1) and p'."""
     return ((((a + b - 2) * t + 3 - 2 * a - b) * t + a) * t,
@@ -326,6 +313,23 @@ def _invert_cubic(a, b, s):
 
 
 @jax.jit
+def _enthalpy(m: PCMMaterial, T: Array) -> Array:
+    """Inverse of the segment cubic by safeguarded Newton; derivative by one final
+    differentiable Newton step (implicit-function theorem)."""
+    g, hg = m.T_grid, m.h_grid
+    i, s, dT = _segment(g, T)
+    dh = hg[i + 1] - hg[i]
+    a, b = m.dTdh_grid[i] * dh / dT, m.dTdh_grid[i + 1] * dh / dT  # in (0, 2.9]
+    t = _invert_cubic(*jax.lax.stop_gradient((a, b, s)))
+    f, df = _cubic(a, b, t)
+    t = t - (f - s) / df
+    inside = hg[i] + t * dh
+    below = hg[0] + (T - g[0]) * m.cp_solid
+    above = hg[-1] + (T - g[-1]) * m.cp_liquid
+    return jnp.where(T < g[0], below, jnp.where(T > g[-1], above, inside))
+
+
+@jax.jit
 def _liquid_fraction(m: PCMMaterial, h: Array) -> Array:
     i, t, dh = _segment(m.h_grid, h)
     x, s = m.xi_grid, m.dxidh_grid
@@ -337,13 +341,20 @@ def available_materials() -> list[str]:
     return sorted(p.stem for p in MATERIALS_DIR.glob("*.yaml"))
 
 
-def load_material(name_or_path: str | Path, refine: int = 8) -> PCMMaterial:
+def load_material(name_or_path: str | Path, refine: int = 8,
+                  knot_multiple: int = 16) -> PCMMaterial:
     """Load a PCM card by name (case-insensitive) or by path to a YAML file.
+
+    The knot table is padded with flat liquid knots (xi = 1, 1 K apart) to a multiple of
+    ``knot_multiple`` knots. This changes nothing physically (the liquid branch is linear
+    and exact) but gives cards of similar size identical array shapes, so compiled code
+    (and the persistent compilation cache) is shared between materials.
 
     Parameters
     ----------
     name_or_path : Card name such as ``"RT44HC"`` or a path to a ``.yaml`` card.
     refine : Enthalpy-table nodes per knot interval. [-]
+    knot_multiple : Pad the knot count to a multiple of this. [-]
 
     Raises
     ------
@@ -372,5 +383,8 @@ def load_material(name_or_path: str | Path, refine: int = 8) -> PCMMaterial:
     if not (xi[0] == xi[1] == 0.0 and xi[-2] == xi[-1] == 1.0):
         raise ValueError(f"{path}: melting.xi must start with two 0 and end with two 1 "
                          f"(flat ends make the linear extrapolation exact)")
+    pad = -T.size % knot_multiple
+    T = np.concatenate([T, T[-1] + np.arange(1.0, pad + 1.0)])
+    xi = np.concatenate([xi, np.ones(pad)])
     return PCMMaterial.from_melting_curve(str(card["name"]), str(card["source"]), T, xi,
                                           refine=refine, **scalars)

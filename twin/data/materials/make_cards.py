@@ -198,4 +198,4 @@ if __name__ == "__main__":
     for card_name, medium_name in DSC_CARDS.items():
         make_dsc_card(card_name, medium_name, root)
     make_nano3_card()
-    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.yaml"))))
+    print("wrote", ", ".join([*DSC_CARDS, "NaNO3"]))
