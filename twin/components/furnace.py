@@ -23,8 +23,9 @@ Zones (Trinks et al. [1], ch. 3-4; Hottel & Sarofim zone method in its simplest 
   h(T) with its melting/reaction enthalpy (:class:`twin.thermo.pcm.PCMMaterial`). It is
   heated by the gas and by the wall, Q_wall->load = σ ε_wl A_load (T_w^4 - T_load^4).
 * **wall**: multi-layer refractory (layers of thickness, conductivity, density, specific
-  heat, ``nodes_per_layer`` control volumes each), inner surface = first node, outer
-  surface losing ``h_outer`` (convection + linearised radiation) to ambient.
+  heat, ``nodes_per_layer`` cells each) on a vertex-centred grid: node 0 is the inner
+  surface, the last node the outer surface, which loses ``h_outer`` (convection +
+  linearised radiation) to ambient.
 
 Firing is ``firing_rate x schedule(t)`` or, with ``control="pi"``, a PI controller on the
 load temperature with back-calculation anti-windup (Åström & Hägglund [3], sec. 3.5)
@@ -108,6 +109,7 @@ class Furnace(AbstractComponent):
     layer_thickness, layer_k, layer_rho, layer_cp : Refractory layers, inner first. [m], [W/(m K)], [kg/m^3], [J/(kg K)]
     h_outer : Outer-surface coefficient to ambient. [W/(m^2 K)]
     T_wall_inner_initial : Initial inner wall temperature (steady profile assumed). [K]
+    T_ambient_initial : Ambient temperature at t = 0, for that initial profile. [K]
     M_gas : Gas hold-up (gas_dynamics="dynamic"). [kg]
     fuel : Fuel, or None for an electric furnace (static).
     control : "schedule" or "pi" (static).
@@ -140,6 +142,7 @@ class Furnace(AbstractComponent):
     layer_cp: jnp.ndarray
     h_outer: jnp.ndarray
     T_wall_inner_initial: jnp.ndarray
+    T_ambient_initial: jnp.ndarray
     M_gas: jnp.ndarray
     fuel: combustion.Fuel | None = eqx.field(static=True, default=None)
     control: str = eqx.field(static=True, default="schedule")
@@ -178,14 +181,23 @@ class Furnace(AbstractComponent):
 
     # ------------------------------------------------------------------ wall geometry
     def _wall_nodes(self):
-        n = self.nodes_per_layer
-        rep = lambda a: jnp.repeat(jnp.asarray(a), n)  # noqa: E731
-        dx = rep(self.layer_thickness / n)
-        return dx, rep(self.layer_k), rep(self.layer_rho), rep(self.layer_cp)
+        """Vertex-centred wall grid: (node heat capacities [J/K], conductances between nodes [W/K],
+        cumulative resistance from the inner surface to each node [m^2 K/W]).
 
-    def _wall_C(self):
-        dx, _, rho, cp = self._wall_nodes()
-        return self.A_wall * dx * rho * cp
+        Each layer is split into ``nodes_per_layer`` cells; nodes sit on the cell faces, so
+        node 0 *is* the inner surface (where radiation lands) and the last node the outer
+        surface. A node holds half of each adjacent cell's heat capacity. At steady state the
+        node temperatures lie exactly on the series-resistance line of the composite wall
+        (Incropera ch. 3), with no half-cell error at the surfaces.
+        """
+        n = self.nodes_per_layer
+        dx = jnp.repeat(jnp.asarray(self.layer_thickness) / n, n)
+        k = jnp.repeat(jnp.asarray(self.layer_k), n)
+        c = self.A_wall * dx * jnp.repeat(jnp.asarray(self.layer_rho) * jnp.asarray(self.layer_cp), n)
+        zero = jnp.zeros(1)
+        C = 0.5 * (jnp.concatenate([c, zero]) + jnp.concatenate([zero, c]))
+        R = jnp.concatenate([zero, jnp.cumsum(dx / k)])
+        return C, self.A_wall * k / dx, R
 
     # ------------------------------------------------------------------ combustion
     def _firing_fraction(self, ctx, x, T_load):
@@ -280,13 +292,11 @@ class Furnace(AbstractComponent):
         return Stream(z["m_flue"], z["T_g"], z["h_g"], z["Y"])
 
     def _wall_rhs(self, ctx, x, q_inner):
-        dx, k, _, _ = self._wall_nodes()
-        A = self.A_wall
-        G = A / (dx[:-1] / (2 * k[:-1]) + dx[1:] / (2 * k[1:]))
+        C, G, _ = self._wall_nodes()
         q = G * (x.T_wall[:-1] - x.T_wall[1:])
-        loss = A * (x.T_wall[-1] - ctx.T_ambient) / (1.0 / self.h_outer + dx[-1] / (2 * k[-1]))
+        loss = self.A_wall * self.h_outer * (x.T_wall[-1] - ctx.T_ambient)
         net = jnp.concatenate([q_inner[None], q]) - jnp.concatenate([q, loss[None]])
-        return net / self._wall_C(), loss
+        return net / C, loss
 
     def rhs(self, ctx, x, inlets, outlets):
         # the gas temperature was solved for the exhaust stream: reuse it, don't solve twice
@@ -336,12 +346,11 @@ class Furnace(AbstractComponent):
 
     # ------------------------------------------------------------------ state and energy
     def initial_state(self):
-        dx, k, _, _ = self._wall_nodes()
-        # steady conduction profile between the inner surface and ambient-side film
-        R = jnp.concatenate([jnp.zeros(1), jnp.cumsum(dx[:-1] / (2 * k[:-1]) + dx[1:] / (2 * k[1:]))])
-        R_total = R[-1] + dx[-1] / (2 * k[-1]) + 1.0 / self.h_outer
-        T_amb0 = T_REF  # replaced by the plant's ambient at build time via T_wall_inner_initial only
-        T_wall = self.T_wall_inner_initial - (self.T_wall_inner_initial - T_amb0) * R / R_total
+        # steady conduction profile from the inner surface through the outer film to ambient
+        _, _, R = self._wall_nodes()
+        R_total = R[-1] + 1.0 / self.h_outer
+        T_in, T_amb = self.T_wall_inner_initial, self.T_ambient_initial
+        T_wall = T_in - (T_in - T_amb) * R / R_total
         M = jnp.asarray(self.M_charge_initial, dtype=float)
         h_gas = jnp.zeros(0)
         if self.gas_dynamics == "dynamic":
@@ -355,7 +364,7 @@ class Furnace(AbstractComponent):
         )
 
     def stored_energy(self, x):
-        e = x.H_charge + jnp.sum(self._wall_C() * (x.T_wall - T_REF))
+        e = x.H_charge + jnp.sum(self._wall_nodes()[0] * (x.T_wall - T_REF))
         if self.gas_dynamics == "dynamic":
             e = e + self.M_gas * x.h_gas[0]
         return e

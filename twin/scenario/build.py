@@ -195,6 +195,7 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         layer_cp=_a([x.specific_heat for x in layers]),
         h_outer=_a(wall.h_outer),
         T_wall_inner_initial=_a(wall.initial_inner_temperature),
+        T_ambient_initial=_a(ctx["T_ambient_initial"]),
         M_gas=_a(m.gas_holdup),
         fuel=None if m.fuel == "electric" else FUELS[m.fuel],
         control="pi" if pi else "schedule",
@@ -526,9 +527,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     parameters: dict[str, ParameterRef] = {}
     if model is not None:
         order = sorted(model.components, key=lambda n: model.components[n].type == "stack")
+        T_ambient = to_schedule(model.ambient.temperature)
         for name in order:
             cm = model.components[name]
-            ctx = {}
+            ctx = {"T_ambient_initial": float(T_ambient(0.0))}
             if cm.type == "stack":
                 ctx["inferred_fluid"] = _infer_stack_fluid(name, built, raw_conns)
             try:
@@ -538,7 +540,6 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                 problems.append(Problem(where, line, f"components.{name}", "",
                                         f"cannot build this {cm.type}: {exc}"))
                 built[name] = _Stub(classes[cm.type])
-        T_ambient = to_schedule(model.ambient.temperature)
     else:
         for name, raw in _raw_components(data).items():
             kind = raw.get("type") if isinstance(raw, dict) else None
