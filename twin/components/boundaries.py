@@ -13,12 +13,12 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
-from twin.core.component import AbstractComponent
+from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
 
 
-class Source(AbstractComponent):
+class Source(AbstractStatelessComponent):
     """Prescribed mass flow at a prescribed temperature (a boundary inflow).
 
     Ports
@@ -41,15 +41,6 @@ class Source(AbstractComponent):
     outlets: ClassVar = ("outlet",)
     flow_names: ClassVar = ("supply",)
 
-    def port_fluid(self, port):
-        return self.fluid
-
-    def initial_state(self):
-        return jnp.zeros(0)
-
-    def stored_energy(self, x):
-        return jnp.zeros(())
-
     def mass_flow_out(self, ctx, x, port, m_in):
         return self.m_flow(ctx.t)
 
@@ -61,7 +52,7 @@ class Source(AbstractComponent):
         return jnp.zeros(0), {"supply": outlets["outlet"].enthalpy_flow}, {}
 
 
-class Stack(AbstractComponent):
+class Stack(AbstractStatelessComponent):
     """Where a stream leaves the plant (chimney, drain); its enthalpy is a boundary outflow.
 
     Ports
@@ -73,15 +64,6 @@ class Stack(AbstractComponent):
 
     inlets: ClassVar = ("inlet",)
     flow_names: ClassVar = ("discharge",)
-
-    def port_fluid(self, port):
-        return self.fluid
-
-    def initial_state(self):
-        return jnp.zeros(0)
-
-    def stored_energy(self, x):
-        return jnp.zeros(())
 
     def rhs(self, ctx, x, inlets, outlets):
         return jnp.zeros(0), {"discharge": -inlets["inlet"].enthalpy_flow}, {}

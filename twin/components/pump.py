@@ -14,12 +14,12 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
-from twin.core.component import AbstractComponent
+from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
 
 
-class Pump(AbstractComponent):
+class Pump(AbstractStatelessComponent):
     """Flow-controlled pump.
 
     Ports
@@ -45,17 +45,8 @@ class Pump(AbstractComponent):
     outlets: ClassVar = ("outlet",)
     flow_names: ClassVar = ("electricity",)
 
-    def port_fluid(self, port):
-        return self.fluid
-
     def thermal_inputs(self, port):
         return ("inlet",)
-
-    def initial_state(self):
-        return jnp.zeros(0)
-
-    def stored_energy(self, x):
-        return jnp.zeros(())
 
     def mass_flow_out(self, ctx, x, port, m_in):
         return self.m_flow_nominal * self.schedule(ctx.t)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from twin.core.stream import Stream
@@ -112,3 +113,17 @@ class AbstractComponent(eqx.Module):
         the results writer prefixes them with the component name.
         """
         return {}
+
+
+class AbstractStatelessComponent(AbstractComponent):
+    """A component without state or stored energy carrying one fluid on all its ports
+    (boundaries, pumps). Subclasses declare a static ``fluid`` field."""
+
+    def port_fluid(self, port: str):
+        return self.fluid
+
+    def initial_state(self):
+        return jnp.zeros(0)
+
+    def stored_energy(self, x) -> Array:
+        return jnp.zeros(())
