@@ -45,7 +45,7 @@ def test_lumped_capacitance_cooling():
     mould = MouldPreheater(
         UA=a(5000.0), M_moulds=a(M), cp_moulds=a(cp), mould_rate=a(0.0),
         schedule=Schedule.constant(1.0), UA_loss=a(UA_loss), T_target=a(523.15),
-        T_initial=a(T0), fluid=WATER)
+        T_initial=a(T0), M_fluid=a(0.0), fluid=WATER)
     no_flow = Source(m_flow=Schedule.constant(0.0), T=Schedule.constant(350.0), Y=jnp.zeros(0),
                      fluid=WATER)
     plant = build_plant(

@@ -3,7 +3,8 @@
 ``MouldPreheater``: moulds (a lumped metal inventory of mass ``M_moulds``) are heated by the
 loop fluid through a coil of conductance ``UA``; cold moulds are charged and hot moulds
 leave for casting at ``mould_rate x schedule`` (so the inventory stays constant). The coil
-fluid is quasi-steady: along the coil it relaxes towards the mould temperature,
+fluid is either one well-mixed hold-up (``dynamic``) or quasi-steady: along the coil it
+relaxes towards the mould temperature,
 ``h_out = h_in - ε (h_in - h(T_moulds))`` with ``ε = 1 - exp(-UA / (m cp))``, the
 effectiveness of an exchanger with one side at uniform temperature [1, eq. 11.35]. The
 heat ``Q = m (h_in - h_out)`` is exactly what the fluid gave up. The oven loses heat to the
@@ -37,6 +38,19 @@ from twin.thermo.fluids import T_REF
 _M_EPS = 1e-9
 
 
+class MouldState(eqx.Module):
+    """State of a :class:`MouldPreheater`.
+
+    Parameters
+    ----------
+    T_moulds : Mould temperature. [K]
+    h_fluid : Specific enthalpy of the coil hold-up (empty when quasi-steady). [J/kg]
+    """
+
+    T_moulds: jnp.ndarray
+    h_fluid: jnp.ndarray
+
+
 class MouldPreheater(AbstractComponent):
     """Mould preheating oven heated by a loop fluid.
 
@@ -54,8 +68,12 @@ class MouldPreheater(AbstractComponent):
     schedule : Throughput fraction over time (shifts). [-]
     UA_loss : Oven envelope conductance to ambient. [W/K]
     T_target : Preheat target temperature. [K]
-    T_initial : Initial mould temperature. [K]
+    T_initial : Initial mould (and coil fluid) temperature. [K]
+    M_fluid : Fluid hold-up of the coil and its pipework (fluid_dynamics="dynamic"). [kg]
     fluid : Loop fluid (static).
+    fluid_dynamics : "quasi_steady" (coil fluid without hold-up, ε-NTU relation) or
+        "dynamic" (one well-mixed hold-up ``M_fluid``, ``Q = UA (T_fluid - T_moulds)``);
+        a closed loop needs at least one element with a fluid state (static).
     """
 
     UA: jnp.ndarray
@@ -66,7 +84,9 @@ class MouldPreheater(AbstractComponent):
     UA_loss: jnp.ndarray
     T_target: jnp.ndarray
     T_initial: jnp.ndarray
+    M_fluid: jnp.ndarray
     fluid: object = eqx.field(static=True)
+    fluid_dynamics: str = eqx.field(static=True, default="quasi_steady")
 
     inlets: ClassVar = ("supply",)
     outlets: ClassVar = ("return",)
@@ -74,7 +94,10 @@ class MouldPreheater(AbstractComponent):
     flow_names: ClassVar = ("moulds_in", "moulds_out", "envelope_loss")
     tally_names: ClassVar = ("moulds_preheated", "heat_delivered")
     tally_units: ClassVar = {"moulds_preheated": "kg/s", "heat_delivered": "W"}
-    state_info: ClassVar = {"T_moulds_state": ("K", "mould temperature (state)", ())}
+    state_info: ClassVar = {
+        "T_moulds": ("K", "mould temperature", ()),
+        "h_fluid": ("J/kg", "specific enthalpy of the coil hold-up", ("coil",)),
+    }
     signal_info: ClassVar = {
         "T_moulds": ("K", "mould temperature", ()),
         "Q_flow": ("W", "heat delivered by the loop fluid to the moulds", ()),
@@ -82,51 +105,65 @@ class MouldPreheater(AbstractComponent):
         "target_deficit": ("K", "how far the moulds are below the preheat target (0 when reached)", ()),
     }
 
+    def __check_init__(self):
+        if self.fluid_dynamics not in ("dynamic", "quasi_steady"):
+            raise ValueError(f"fluid_dynamics must be 'dynamic' or 'quasi_steady', not {self.fluid_dynamics!r}")
+
+    @property
+    def _dynamic(self) -> bool:
+        return self.fluid_dynamics == "dynamic"
+
     def port_fluid(self, port):
         return self.fluid
 
     def thermal_inputs(self, port):
-        return ("supply",)
+        return () if self._dynamic else ("supply",)
 
     def initial_state(self):
-        return jnp.asarray(self.T_initial, dtype=float)
+        T0 = jnp.asarray(self.T_initial, dtype=float)
+        h_f = self.fluid.h(T0)[None] if self._dynamic else jnp.zeros(0)
+        return MouldState(T_moulds=T0, h_fluid=h_f)
 
     def stored_energy(self, x):
-        return self.M_moulds * self.cp_moulds * (x - T_REF)
+        return self.M_moulds * self.cp_moulds * (x.T_moulds - T_REF) + self.M_fluid * jnp.sum(x.h_fluid)
 
     def _heat(self, x, s: Stream):
+        """(specific enthalpy drop of the fluid [J/kg], heat to the moulds [W])."""
+        if self._dynamic:
+            return None, self.UA * (self.fluid.T(x.h_fluid[0]) - x.T_moulds)
         m_safe = jnp.where(s.m_flow > _M_EPS, s.m_flow, 1.0)
         eps = jnp.where(s.m_flow > _M_EPS, 1.0 - jnp.exp(-self.UA / (m_safe * self.fluid.cp(s.T))), 0.0)
-        dh = eps * (s.h - self.fluid.h(x))
+        dh = eps * (s.h - self.fluid.h(x.T_moulds))
         return dh, s.m_flow * dh
 
     def outlet(self, ctx, x, port, inlets):
         s = inlets["supply"]
-        dh, _ = self._heat(x, s)
-        h = s.h - dh
+        h = x.h_fluid[0] if self._dynamic else s.h - self._heat(x, s)[0]
         return Stream(s.m_flow, self.fluid.T(h), h, s.Y)
 
     def _rates(self, ctx, x):
         m_m = self.mould_rate * self.schedule(ctx.t)
         cpm = self.cp_moulds
-        return m_m, m_m * cpm * (ctx.T_ambient - T_REF), -m_m * cpm * (x - T_REF)
+        return m_m, m_m * cpm * (ctx.T_ambient - T_REF), -m_m * cpm * (x.T_moulds - T_REF)
 
     def rhs(self, ctx, x, inlets, outlets):
-        _, Q = self._heat(x, inlets["supply"])
+        s = inlets["supply"]
+        _, Q = self._heat(x, s)
         m_m, e_in, e_out = self._rates(ctx, x)
-        loss = -self.UA_loss * (x - ctx.T_ambient)
-        dx = (Q + e_in + e_out + loss) / (self.M_moulds * self.cp_moulds)
+        loss = -self.UA_loss * (x.T_moulds - ctx.T_ambient)
+        dT = (Q + e_in + e_out + loss) / (self.M_moulds * self.cp_moulds)
+        dh_f = ((s.m_flow * (s.h - x.h_fluid[0]) - Q) / self.M_fluid)[None] if self._dynamic else jnp.zeros(0)
         flows = {"moulds_in": e_in, "moulds_out": e_out, "envelope_loss": loss}
-        return dx, flows, {"moulds_preheated": m_m, "heat_delivered": Q}
+        return MouldState(T_moulds=dT, h_fluid=dh_f), flows, {"moulds_preheated": m_m, "heat_delivered": Q}
 
     def signals(self, ctx, x, inlets, outlets):
         _, Q = self._heat(x, inlets["supply"])
         m_m, _, _ = self._rates(ctx, x)
         return {
-            "T_moulds": x,
+            "T_moulds": x.T_moulds,
             "Q_flow": Q,
-            "Q_flow_to_casting": m_m * self.cp_moulds * (x - ctx.T_ambient),
-            "target_deficit": jnp.maximum(self.T_target - x, 0.0),
+            "Q_flow_to_casting": m_m * self.cp_moulds * (x.T_moulds - ctx.T_ambient),
+            "target_deficit": jnp.maximum(self.T_target - x.T_moulds, 0.0),
         }
 
 

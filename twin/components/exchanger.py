@@ -10,7 +10,7 @@ heat with wall cell i. Each side is either
   ``energyDynamics=SteadyState``). Along cell i the fluid relaxes exponentially towards the
   wall, ``T_out = T_w + (T_in - T_w) exp(-hA_i / (m cp))``, the exact solution for a
   constant-temperature wall and constant cp (cp at the cell's mean temperature, see
-  :meth:`CounterflowExchanger._quasi_steady_side`), and the heat passed on is the enthalpy difference
+  :func:`twin.core.march.relax_march`), and the heat passed on is the enthalpy difference
   ``Q_i = m (h(T_in) - h(T_out))``. Energy balances exactly whatever cp is used in the
   exponent, because the wall receives precisely what the fluid gave up.
 
@@ -31,15 +31,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 
 from twin.core.component import AbstractComponent
+from twin.core.march import relax_march
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
-
-_M_EPS = 1e-9  # kg/s below which a quasi-steady side is treated as stagnant
-
 
 class ExchangerState(eqx.Module):
     """State of a :class:`CounterflowExchanger`.
@@ -152,38 +149,6 @@ class CounterflowExchanger(AbstractComponent):
             e = e + jnp.sum(self.M_cold / self.n_cells * x.h_cold)
         return e
 
-    def _quasi_steady_side(self, fluid, inlet: Stream, T_wall_path, hA_cell):
-        """March along a quasi-steady side; returns (h after each cell, T after each cell, Q per cell).
-
-        Cell i maps its inlet temperature affinely, ``T_i = a_i T_i-1 + (1 - a_i) T_w,i`` with
-        ``a_i = exp(-hA_i / (m cp_i))``, so the whole march is a composition of affine maps,
-        evaluated with ``jax.lax.associative_scan`` (log-depth and vectorised instead of a
-        sequential chain of n cells). ``cp_i`` is taken at the cell's mean fluid temperature
-        from a first march that used cp at the wall temperature (a predictor-corrector; exact
-        for constant cp). Whatever cp is used, energy balances exactly: each cell's heat is
-        the enthalpy difference ``m (h_i-1 - h_i)``.
-        """
-        m = inlet.m_flow
-        flowing = m > _M_EPS
-        m_safe = jnp.where(flowing, m, 1.0)
-
-        def march(cp):
-            a = jnp.where(flowing, jnp.exp(-hA_cell / (m_safe * cp)), 0.0)
-            b = (1.0 - a) * T_wall_path
-
-            def compose(f, g):  # apply f, then g
-                return g[0] * f[0], g[0] * f[1] + g[1]
-
-            A, B = jax.lax.associative_scan(compose, (a, b))
-            return A * inlet.T + B
-
-        T = march(fluid.cp(T_wall_path, inlet.Y))
-        T_up = jnp.concatenate([inlet.T[None], T[:-1]])
-        T = march(fluid.cp(0.5 * (T_up + T), inlet.Y))
-        h = fluid.h(T, inlet.Y)
-        h_up = jnp.concatenate([inlet.h[None], h[:-1]])
-        return h, T, m * (h_up - h)
-
     def _side(self, which, x, inlet: Stream):
         """(T of each cell in cell order, heat each cell *receives from the wall* [W], outlet h, T)."""
         hot = which == "hot"
@@ -192,7 +157,7 @@ class CounterflowExchanger(AbstractComponent):
         hA_cell = (self.hA_hot if hot else self.hA_cold) / self.n_cells
         if dyn == "quasi_steady":
             path = x.T_wall if hot else x.T_wall[::-1]
-            h, T, Q = self._quasi_steady_side(fluid, inlet, path, hA_cell)
+            h, T, Q = relax_march(fluid, inlet, path, hA_cell)
             if not hot:
                 h, T, Q = h[::-1], T[::-1], Q[::-1]
             out = 0 if not hot else -1

@@ -10,6 +10,13 @@ enthalpy method of Voller & Prakash [1] / Swaminathan & Voller [2]: the latent h
 h, no front tracking is needed, and energy is a linear function of the state, so the
 bank conserves energy to round-off.
 
+With ``fluid_dynamics="quasi_steady"`` the HTF has no hold-up (its residence time per cell
+is seconds against minutes for the PCM): each cell is marched in closed form
+(:func:`twin.core.march.relax_march`) towards the conductance-weighted mean of the PCM
+surface node and ambient, and the heat it gives up is split exactly between the two
+through the cell's length-mean fluid temperature. This removes the stiffest mode of a
+loop and lets an explicit solver take steps of minutes.
+
 Balances (cell i along the flow, node j through the thickness, A_c = A / n_channel):
 
     M_f/n dh_f,i/dt  = m (h_f,i-1 - h_f,i) - G_0 (T_f,i - T_i,0) - UA_loss/n (T_f,i - T_amb)
@@ -37,6 +44,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from twin.core.component import AbstractComponent
+from twin.core.march import mean_temperature, relax_march
 from twin.core.stream import Stream
 from twin.thermo.pcm import PCMMaterial
 
@@ -68,11 +76,12 @@ class PCMBank(AbstractComponent):
     mass : PCM mass. [kg]
     thickness : PCM layer thickness from the channel wall to the adiabatic mid-plane. [m]
     h_conv : Film coefficient between the HTF and the PCM surface (incl. container wall). [W/(m^2 K)]
-    M_fluid : HTF hold-up of the bank. [kg]
+    M_fluid : HTF hold-up of the bank (fluid_dynamics="dynamic"). [kg]
     UA_loss : Shell conductance to ambient. [W/K]
     T_initial : Initial temperature of PCM and fluid. [K]
     n_channel, n_nodes : Cells along the flow and nodes through the PCM thickness (static). [-]
     fluid : The HTF (static).
+    fluid_dynamics : "dynamic" (a hold-up per channel cell) or "quasi_steady" (static).
     """
 
     material: PCMMaterial
@@ -85,6 +94,11 @@ class PCMBank(AbstractComponent):
     fluid: object = eqx.field(static=True)
     n_channel: int = eqx.field(static=True, default=10)
     n_nodes: int = eqx.field(static=True, default=4)
+    fluid_dynamics: str = eqx.field(static=True, default="dynamic")
+
+    def __check_init__(self):
+        if self.fluid_dynamics not in ("dynamic", "quasi_steady"):
+            raise ValueError(f"fluid_dynamics must be 'dynamic' or 'quasi_steady', not {self.fluid_dynamics!r}")
 
     inlets: ClassVar = ("inlet",)
     outlets: ClassVar = ("outlet",)
@@ -95,7 +109,7 @@ class PCMBank(AbstractComponent):
         "h_pcm": ("J/kg", "specific enthalpy of the PCM nodes", ("channel", "node")),
     }
     signal_info: ClassVar = {
-        "T_fluid": ("K", "heat-transfer fluid temperature per channel cell", ("channel",)),
+        "T_fluid": ("K", "heat-transfer fluid temperature per channel cell (length mean)", ("channel",)),
         "T_pcm": ("K", "PCM temperature per node", ("channel", "node")),
         "liquid_fraction": ("1", "mean liquid mass fraction of the PCM", ()),
         "Q_flow": ("W", "heat flow from the fluid into the PCM (positive when charging)", ()),
@@ -121,10 +135,18 @@ class PCMBank(AbstractComponent):
     def port_fluid(self, port):
         return self.fluid
 
+    def thermal_inputs(self, port):
+        return ("inlet",) if self.fluid_dynamics == "quasi_steady" else ()
+
+    @property
+    def _dynamic(self) -> bool:
+        return self.fluid_dynamics == "dynamic"
+
     def initial_state(self):
         T0 = jnp.asarray(self.T_initial, dtype=float)
+        n_f = self.n_channel if self._dynamic else 0
         return PCMBankState(
-            h_fluid=jnp.full((self.n_channel,), self.fluid.h(T0)),
+            h_fluid=jnp.full((n_f,), self.fluid.h(T0)),
             h_pcm=jnp.full((self.n_channel, self.n_nodes), self.material.h(T0)),
         )
 
@@ -132,25 +154,42 @@ class PCMBank(AbstractComponent):
         m_node = self.mass / (self.n_channel * self.n_nodes)
         return jnp.sum(self.M_fluid / self.n_channel * x.h_fluid) + m_node * jnp.sum(x.h_pcm)
 
-    def outlet(self, ctx, x, port, inlets):
-        s = inlets["inlet"]
-        h = x.h_fluid[-1]
-        return Stream(s.m_flow, self.fluid.T(h), h, s.Y)
-
-    def _fluxes(self, ctx, x):
-        T_f = self.fluid.T(x.h_fluid)
+    def _channel(self, ctx, x, inlet: Stream):
+        """Fluid side of every channel cell: (T_fluid [K], heat into node 0 [W], shell loss [W],
+        outlet (h, T)). Dynamic cells read their state; quasi-steady cells are marched."""
         T_p = self.material.T(x.h_pcm)
         G0, G = self._conductances(T_p, x.h_pcm)
-        q_in = G0 * (T_f - T_p[:, 0])  # fluid -> first node, per channel cell
-        q_cond = G * (T_p[:, :-1] - T_p[:, 1:])  # node j -> j+1
-        loss = self.UA_loss / self.n_channel * (T_f - ctx.T_ambient)
-        return T_f, T_p, q_in, q_cond, loss
+        G_L = self.UA_loss / self.n_channel
+        if self._dynamic:
+            T_f = self.fluid.T(x.h_fluid)
+            q_in = G0 * (T_f - T_p[:, 0])
+            loss = G_L * (T_f - ctx.T_ambient)
+            return T_p, G, T_f, q_in, loss, (x.h_fluid[-1], T_f[-1])
+        # quasi-steady: each cell relaxes towards the conductance-weighted mean of the PCM
+        # surface node and ambient; the length-mean fluid temperature splits the heat exactly
+        T_eq = (G0 * T_p[:, 0] + G_L * ctx.T_ambient) / (G0 + G_L)
+        h, T, Q = relax_march(self.fluid, inlet, T_eq, G0 + G_L)
+        T_up = jnp.concatenate([inlet.T[None], T[:-1]])
+        T_f = mean_temperature(T_up, T, T_eq, G0 + G_L, inlet.m_flow, self.fluid.cp(0.5 * (T_up + T)))
+        loss = G_L * (T_f - ctx.T_ambient)
+        return T_p, G, T_f, Q - loss, loss, (h[-1], T[-1])
+
+    def outlet(self, ctx, x, port, inlets):
+        s = inlets["inlet"]
+        if self._dynamic:
+            h = x.h_fluid[-1]
+            return Stream(s.m_flow, self.fluid.T(h), h, s.Y)
+        *_, (h, T) = self._channel(ctx, x, s)
+        return Stream(s.m_flow, T, h, s.Y)
 
     def rhs(self, ctx, x, inlets, outlets):
         s = inlets["inlet"]
-        T_f, T_p, q_in, q_cond, loss = self._fluxes(ctx, x)
-        up = jnp.concatenate([s.h[None], x.h_fluid[:-1]])
-        dh_f = (s.m_flow * (up - x.h_fluid) - q_in - loss) / (self.M_fluid / self.n_channel)
+        T_p, G, T_f, q_in, loss = self._channel(ctx, x, s)[:5]
+        q_cond = G * (T_p[:, :-1] - T_p[:, 1:])  # node j -> j+1
+        dh_f = jnp.zeros(0)
+        if self._dynamic:
+            up = jnp.concatenate([s.h[None], x.h_fluid[:-1]])
+            dh_f = (s.m_flow * (up - x.h_fluid) - q_in - loss) / (self.M_fluid / self.n_channel)
         zero = jnp.zeros((self.n_channel, 1))
         net = jnp.concatenate([q_in[:, None], q_cond], axis=1) - jnp.concatenate([q_cond, zero], axis=1)
         m_node = self.mass / (self.n_channel * self.n_nodes)
@@ -158,7 +197,7 @@ class PCMBank(AbstractComponent):
         return PCMBankState(h_fluid=dh_f, h_pcm=dh_p), {"shell_loss": -jnp.sum(loss)}, {}
 
     def signals(self, ctx, x, inlets, outlets):
-        T_f, T_p, q_in, _, _ = self._fluxes(ctx, x)
+        T_p, _, T_f, q_in, _ = self._channel(ctx, x, inlets["inlet"])[:5]
         mat = self.material
         h_lo, h_hi = mat.h(mat.T_solidus - 10.0), mat.h(mat.T_liquidus + 10.0)
         return {

@@ -232,15 +232,16 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
 
     for path, field, dim in [("mass", "mass", "mass"), ("thickness", "thickness", "length"),
                              ("h_conv", "h_conv", "heat_transfer_coefficient"),
-                             ("fluid_holdup", "M_fluid", "mass"),
                              ("UA_loss", "UA_loss", "thermal_conductance"),
                              ("initial_temperature", "T_initial", "temperature")]:
         p(path, field, dim)
+    if m.fluid_holdup is not None:
+        p("fluid_holdup", "M_fluid", "mass")
     return PCMBank(
         material=load_material(m.material), mass=_a(m.mass), thickness=_a(m.thickness),
-        h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup), UA_loss=_a(m.UA_loss),
+        h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup or 0.0), UA_loss=_a(m.UA_loss),
         T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_channel=m.channels,
-        n_nodes=m.nodes,
+        n_nodes=m.nodes, fluid_dynamics=m.fluid_dynamics,
     )
 
 
@@ -266,11 +267,13 @@ def _mould_preheater(m: S.MouldPreheaterModel, p: _Params, ctx: dict):
                              ("target_temperature", "T_target", "temperature"),
                              ("initial_temperature", "T_initial", "temperature")]:
         p(path, field, dim)
+    if m.fluid_holdup is not None:
+        p("fluid_holdup", "M_fluid", "mass")
     return MouldPreheater(
         UA=_a(m.UA), M_moulds=_a(m.mould_mass), cp_moulds=_a(m.mould_specific_heat),
         mould_rate=_a(m.mould_rate), schedule=to_schedule(m.schedule), UA_loss=_a(m.UA_loss),
         T_target=_a(m.target_temperature), T_initial=_a(m.initial_temperature),
-        fluid=_fluid(m.fluid),
+        M_fluid=_a(m.fluid_holdup or 0.0), fluid=_fluid(m.fluid), fluid_dynamics=m.fluid_dynamics,
     )
 
 

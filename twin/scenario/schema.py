@@ -712,8 +712,10 @@ class PCMBankModel(_Component):
         Film coefficient fluid -> PCM surface (incl. container wall). [W/(m^2 K)]
     fluid
         Heat-transfer liquid.
+    fluid_dynamics
+        ``dynamic`` (a fluid hold-up per channel cell) or ``quasi_steady`` (no hold-up). [-]
     fluid_holdup
-        Heat-transfer fluid mass in the bank. [kg]
+        Heat-transfer fluid mass in the bank; required when dynamic. [kg]
     UA_loss
         Shell conductance to ambient. [W/K]
     channels
@@ -730,7 +732,9 @@ class PCMBankModel(_Component):
     thickness: PositiveLength
     h_conv: Quantity("heat_transfer_coefficient", gt=0)
     fluid: LiquidName
-    fluid_holdup: PositiveMass
+    fluid_dynamics: Literal["quasi_steady", "dynamic"] = "dynamic"
+    fluid_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("fluid"))] = \
+        Field(None, validate_default=True)
     UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
     channels: Count = 10
     nodes: Count = 4
@@ -784,7 +788,11 @@ class MouldPreheaterModel(_Component):
     target_temperature
         Preheat target before casting. [K]
     initial_temperature
-        Initial mould temperature. [K]
+        Initial mould (and coil fluid) temperature. [K]
+    fluid_dynamics
+        ``quasi_steady`` coil (no hold-up) or ``dynamic`` (one well-mixed hold-up). [-]
+    fluid_holdup
+        Fluid in the coil and its pipework; required when dynamic. [kg]
     """
 
     type: Literal["mould_preheater"]
@@ -797,6 +805,9 @@ class MouldPreheaterModel(_Component):
     UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
     target_temperature: Temperature
     initial_temperature: Temperature
+    fluid_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
+    fluid_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("fluid"))] = \
+        Field(None, validate_default=True)
 
 
 class HeatDemandModel(_Component):
