@@ -85,6 +85,7 @@ def main():
     ap.add_argument("scenario", nargs="?", default=str(ROOT / "scenarios/glass_furnace_mould_preheat.yaml"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--scipy", default="BDF,LSODA")
+    ap.add_argument("--scipy-repeats", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks/RESULTS.md"))
     args = ap.parse_args()
 
@@ -105,7 +106,9 @@ def main():
     rows = [("twin " + cfg.method, steady, first, sol.stats["num_steps"], "-", err(y_twin))]
     for m in [m for m in args.scipy.split(",") if m]:
         try:
-            y, wall, nfev, njev = scipy_run(plant, sc, m, cfg.rtol, cfg.atol)
+            runs = [scipy_run(plant, sc, m, cfg.rtol, cfg.atol) for _ in range(args.scipy_repeats)]
+            y, _, nfev, njev = runs[0]
+            wall = min(r[1] for r in runs)  # best of N, like twin's steady time
             rows.append((f"scipy {m}", wall, float("nan"), nfev, njev, err(y)))
         except Exception as exc:  # record a failure rather than lose the other numbers
             rows.append((f"scipy {m}", float("nan"), float("nan"), 0, 0, float("nan")))
@@ -127,8 +130,10 @@ def main():
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, wall, fc, n, nj, e in rows:
-        lines.append(f"| {name} | {wall:.3f} | {fc:.1f} | {n} | {nj} | {e:.1e} |")
-    lines.append(f"\nSpeed-up of twin's steady run over scipy's best: **{best_scipy / steady:.1f}x**.\n")
+        fcs = f"{fc:.1f}" if np.isfinite(fc) else "-"
+        lines.append(f"| {name} | {wall:.3f} | {fcs} | {n} | {nj} | {e:.1e} |")
+    lines.append(f"\nSpeed-up of twin's steady run over scipy's best: **{best_scipy / steady:.1f}x** "
+                 f"(twin best of {args.repeats}, scipy best of {args.scipy_repeats}).\n")
     text = "\n".join(lines)
     print(text)
     with open(args.out, "a") as fh:
