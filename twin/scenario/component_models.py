@@ -1,0 +1,559 @@
+"""Scenario schema of each component type (the ``components:`` entries), and name checks.
+
+One pydantic model per ``type:``; :data:`ComponentModel` is their discriminated union. Each
+model's docstring lists its fields with units; :mod:`twin.scenario.build` turns a validated
+model into the component.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from twin.scenario.fields import (
+    Fraction,
+    PositiveArea,
+    PositiveLength,
+    PositiveMass,
+    PositivePower,
+    PositiveTime,
+    Quantity,
+    StrictModel,
+    Temperature,
+)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NUMERIC = re.compile(r"^\s*[+-]?(?:\d|\.\d)")
+
+from twin.scenario.schedules import FractionSchedule, Multiplier, Scheduled, ScheduleSpec
+
+# ---------------------------------------------------------------------- choice lists
+def fuel_names() -> list[str]:
+    """Accepted ``fuel:`` values: :data:`twin.thermo.combustion.FUELS` and ``electric``."""
+    from twin.thermo.combustion import FUELS
+
+    return [*FUELS, "electric"]
+
+
+def fluid_names(gases: bool = True) -> list[str]:
+    """Accepted fluid names: ``flue_gas`` and ``air`` (if ``gases``) and every liquid."""
+    from twin.thermo.fluids import LIQUIDS
+
+    return (["flue_gas", "air"] if gases else []) + sorted(LIQUIDS)
+
+
+def material_names() -> list[str]:
+    """Material cards shipped with twin (:func:`twin.thermo.pcm.available_materials`)."""
+    from twin.thermo.pcm import available_materials
+
+    return available_materials()
+
+
+def _choice_error(given: Any, choices: list[str], what: str) -> ValueError:
+    close = difflib.get_close_matches(str(given), choices, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ValueError(f"unknown {what}; {hint}accepted: {', '.join(choices)}")
+
+
+def _check_fuel(value: str) -> str:
+    if value not in fuel_names():
+        raise _choice_error(value, fuel_names(), "fuel")
+    return value
+
+
+def _fluid_checker(gases: bool, what: str):
+    def check(value: str) -> str:
+        names = fluid_names(gases)
+        if value not in names:
+            if not gases and value in fluid_names(True):
+                raise ValueError(f"{what} must be a liquid; accepted: {', '.join(names)}")
+            raise _choice_error(value, names, "fluid")
+        return value
+
+    return check
+
+
+def _check_material(value: str, info: ValidationInfo) -> str:
+    """A material card name (case-insensitive) or a path to a ``.yaml`` card."""
+    if value.lower().endswith((".yaml", ".yml")):
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = Path(value) if Path(value).is_absolute() else base / value
+        if not path.is_file():
+            raise ValueError(f"material card file not found ({path}); or use a card name: "
+                             f"{', '.join(material_names())}")
+        return str(path)
+    cards = {n.lower(): n for n in material_names()}
+    if value.lower() not in cards:
+        raise _choice_error(value, material_names(), "material")
+    return cards[value.lower()]
+
+
+Fuel = Annotated[str, AfterValidator(_check_fuel)]
+"""A fuel name (``natural_gas``, ``hydrogen``, ``methane``) or ``electric``."""
+AnyFluid = Annotated[str, AfterValidator(_fluid_checker(True, "fluid"))]
+"""``flue_gas``, ``air`` or a liquid such as ``therminol66`` or ``water``."""
+LiquidName = Annotated[str, AfterValidator(_fluid_checker(False, "this fluid"))]
+"""A liquid such as ``therminol66`` or ``water``."""
+Material = Annotated[str, AfterValidator(_check_material)]
+"""A material card name (``NaNO3``, ``RT44HC``, ``soda_lime_glass``, ...) or a card path."""
+
+
+def _count(ge: int = 1):
+    return Annotated[int, Field(ge=ge, strict=True)]
+
+
+Count = _count(1)
+"""A whole number >= 1 (cells, nodes)."""
+
+
+def _per_kelvin(value: Any) -> float:
+    """A gain in 1/K: a plain number, or text such as ``"0.02 1/K"`` or ``"2 %/K"``."""
+    accepted = "expected a number in 1/K like 0.02, or '0.02 1/K' or '2 %/K'"
+    if isinstance(value, bool) or value is None:
+        raise ValueError(accepted)
+    if isinstance(value, (int, float)):
+        x = float(value)
+    elif isinstance(value, str):
+        m = re.match(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$", value)
+        if m is None:
+            raise ValueError(accepted)
+        x = float(m.group(1))
+        if m.group(2):
+            from twin.units import get_registry
+
+            ureg = get_registry()
+            try:
+                unit = ureg.parse_units(m.group(2))
+            except Exception:
+                raise ValueError(f"cannot read unit {m.group(2)!r} ({accepted})") from None
+            if unit.dimensionality != ureg.parse_units("1/K").dimensionality:
+                raise ValueError(f"is not per kelvin ({accepted})")
+            x = float(ureg.Quantity(x, unit).to("1/K").magnitude)
+    else:
+        raise ValueError(accepted)
+    if not math.isfinite(x):
+        raise ValueError("must be a finite number")
+    if x <= 0:
+        raise ValueError("must be > 0 1/K")
+    return x
+
+
+PerKelvin = Annotated[float, BeforeValidator(_per_kelvin)]
+"""A positive gain per kelvin [1/K]: ``0.02``, ``"0.02 1/K"`` or ``"2 %/K"``."""
+
+
+# ---------------------------------------------------------------------- components
+class _Component(StrictModel):
+    description: str = Field("", description="Free text (tag number, notes).")
+
+
+class PIControl(StrictModel):
+    """PI control of the load temperature by the firing rate.
+
+    Attributes
+    ----------
+    mode
+        ``pi`` (the only mode; omit the ``control`` block for schedule-driven firing).
+    set_point
+        Load temperature set point (constant or scheduled). [K]
+    kp
+        Proportional gain: fraction of nominal firing per kelvin of error. [1/K]
+    integral_time
+        Integral (reset) time. [s]
+    firing_min
+        Lowest firing fraction (burner turndown). [-]
+    """
+
+    mode: Literal["pi"] = "pi"
+    set_point: Scheduled("temperature")
+    kp: PerKelvin
+    integral_time: PositiveTime
+    firing_min: Fraction = 0.2
+
+
+class FurnaceLoad(StrictModel):
+    """The charge (load) of a furnace.
+
+    Attributes
+    ----------
+    material
+        Charge material card (``soda_lime_glass``) with its h(T). [-]
+    area
+        Load surface seen by the flame and crown. [m^2]
+    inventory
+        Charge mass in the furnace at the start. [kg]
+    initial_temperature
+        Charge temperature at the start. [K]
+    charge_rate
+        Charging (and pulling) mass flow at schedule value 1, e.g. ``40 t/d``. [kg/s]
+    production
+        Charging multiplier over time (constant or schedule). [-]
+    pull
+        Pulling multiplier over time; defaults to ``production``. [-]
+    """
+
+    material: Material
+    area: PositiveArea
+    inventory: PositiveMass
+    initial_temperature: Temperature
+    charge_rate: Quantity("mass_flow", ge=0)
+    production: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
+    pull: Optional[Multiplier] = None
+
+
+class WallLayer(StrictModel):
+    """One refractory layer, inner layers first.
+
+    Attributes
+    ----------
+    name
+        Free text (``fused-cast AZS``).
+    thickness
+        [m]
+    conductivity
+        [W/(m K)]
+    density
+        [kg/m^3]
+    specific_heat
+        [J/(kg K)]
+    """
+
+    name: str = ""
+    thickness: PositiveLength
+    conductivity: Quantity("thermal_conductivity", gt=0)
+    density: Quantity("density", gt=0)
+    specific_heat: Quantity("specific_heat", gt=0)
+
+
+class FurnaceWall(StrictModel):
+    """The multi-layer refractory wall of a furnace.
+
+    Attributes
+    ----------
+    area
+        Inner refractory area. [m^2]
+    h_outer
+        Outer-surface coefficient to ambient (convection + radiation). [W/(m^2 K)]
+    initial_inner_temperature
+        Inner surface temperature at the start (steady profile assumed). [K]
+    nodes_per_layer
+        Control volumes per layer. [-]
+    layers
+        The layers, inner first.
+    """
+
+    area: PositiveArea
+    h_outer: Quantity("heat_transfer_coefficient", gt=0)
+    initial_inner_temperature: Temperature
+    nodes_per_layer: Count = 3
+    layers: Annotated[list[WallLayer], Field(min_length=1)]
+
+
+class FurnaceHeatTransfer(StrictModel):
+    """Zone exchange coefficients of a furnace.
+
+    Attributes
+    ----------
+    eps_gas_load, eps_gas_wall, eps_wall_load
+        Effective exchange emissivities gas-load, gas-wall and wall-load, in [0, 1]. [-]
+    h_conv
+        Convective coefficient gas -> surfaces. [W/(m^2 K)]
+    """
+
+    eps_gas_load: Fraction = 0.35
+    eps_gas_wall: Fraction = 0.35
+    eps_wall_load: Fraction = 0.7
+    h_conv: Quantity("heat_transfer_coefficient", ge=0) = 10.0
+
+
+class FurnaceModel(_Component):
+    """``type: furnace``: fuel-fired or electric furnace (:class:`twin.components.furnace.Furnace`).
+
+    Attributes
+    ----------
+    fuel
+        ``natural_gas``, ``hydrogen``, ``methane`` or ``electric``.
+    firing_rate
+        Nominal (maximum) firing rate: fuel LHV power, or electric power. [W]
+    firing
+        Firing fraction of nominal over time (without ``control``), or the PI controller's
+        initial output. [-]
+    control
+        Optional PI control of the load temperature (:class:`PIControl`).
+    excess_air
+        Excess air, lambda - 1 (``0.1`` or ``"10 %"``). [-]
+    gas_dynamics
+        ``quasi_steady`` (default, non-stiff) or ``dynamic`` (needs an implicit solver).
+    gas_holdup
+        Gas mass in the combustion space (``dynamic`` only). [kg]
+    load, wall, heat_transfer
+        See :class:`FurnaceLoad`, :class:`FurnaceWall`, :class:`FurnaceHeatTransfer`.
+    """
+
+    type: Literal["furnace"]
+    fuel: Fuel
+    firing_rate: PositivePower
+    firing: FractionSchedule = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
+    control: Optional[PIControl] = None
+    excess_air: Quantity("dimensionless", ge=0) = 0.1
+    gas_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
+    gas_holdup: PositiveMass = 10.0
+    load: FurnaceLoad
+    wall: FurnaceWall
+    heat_transfer: FurnaceHeatTransfer = FurnaceHeatTransfer()
+
+
+def _holdup_needed(side: str):
+    def check(value: float | None, info: ValidationInfo) -> float | None:
+        if value is None and info.data.get(f"{side}_dynamics") == "dynamic":
+            # reported as a missing field at its own path ("required field missing")
+            raise PydanticCustomError("missing", f"required when {side}_dynamics is 'dynamic'")
+        return value
+
+    return check
+
+
+class CounterflowExchangerModel(_Component):
+    """``type: counterflow_exchanger`` (:class:`twin.components.exchanger.CounterflowExchanger`).
+
+    Attributes
+    ----------
+    cells
+        Finite-volume cells per side. [-]
+    UA
+        Overall conductance between the fluids. [W/K]
+    hA_ratio
+        Hot-side over cold-side film conductance. [-]
+    wall_heat_capacity
+        Heat capacity of the wall (tubes, shell). [J/K]
+    hot_fluid, cold_fluid
+        Fluid names (``flue_gas``, ``air``, ``therminol66``, ``water``).
+    hot_dynamics, cold_dynamics
+        ``quasi_steady`` (no hold-up; gas sides) or ``dynamic`` (hold-up per cell).
+    hot_holdup, cold_holdup
+        Fluid mass on each side; required for a ``dynamic`` side. [kg]
+    initial_temperature
+        Initial temperature of wall and hold-ups. [K]
+    """
+
+    type: Literal["counterflow_exchanger"]
+    cells: Count = 20
+    UA: Quantity("thermal_conductance", gt=0)
+    hA_ratio: Quantity("dimensionless", gt=0) = 1.0
+    wall_heat_capacity: Quantity("heat_capacity", gt=0)
+    hot_fluid: AnyFluid = "flue_gas"
+    cold_fluid: AnyFluid
+    hot_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
+    cold_dynamics: Literal["quasi_steady", "dynamic"] = "dynamic"
+    hot_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("hot"))] = \
+        Field(None, validate_default=True)
+    cold_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("cold"))] = \
+        Field(None, validate_default=True)
+    initial_temperature: Temperature
+
+
+class PCMBankModel(_Component):
+    """``type: pcm_bank``: latent-heat storage (:class:`twin.components.pcm_bank.PCMBank`).
+
+    Attributes
+    ----------
+    material
+        PCM card (``NaNO3``, ``RT44HC``, ``RT35HC``) or a card path. [-]
+    mass
+        PCM mass. [kg]
+    thickness
+        PCM layer thickness from the channel wall to the adiabatic mid-plane. [m]
+    h_conv
+        Film coefficient fluid -> PCM surface (incl. container wall). [W/(m^2 K)]
+    fluid
+        Heat-transfer liquid.
+    fluid_dynamics
+        ``dynamic`` (a fluid hold-up per channel cell) or ``quasi_steady`` (no hold-up). [-]
+    fluid_holdup
+        Heat-transfer fluid mass in the bank; required when dynamic. [kg]
+    UA_loss
+        Shell conductance to ambient. [W/K]
+    channels
+        Cells along the flow. [-]
+    nodes
+        Nodes through the PCM thickness. [-]
+    initial_temperature
+        Initial temperature of PCM and fluid. [K]
+    """
+
+    type: Literal["pcm_bank"]
+    material: Material
+    mass: PositiveMass
+    thickness: PositiveLength
+    h_conv: Quantity("heat_transfer_coefficient", gt=0)
+    fluid: LiquidName
+    fluid_dynamics: Literal["quasi_steady", "dynamic"] = "dynamic"
+    fluid_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("fluid"))] = \
+        Field(None, validate_default=True)
+    UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
+    channels: Count = 10
+    nodes: Count = 4
+    initial_temperature: Temperature
+
+
+class PumpModel(_Component):
+    """``type: pump``: flow-controlled pump (:class:`twin.components.pump.Pump`).
+
+    Attributes
+    ----------
+    fluid
+        Pumped liquid.
+    mass_flow
+        Nominal mass flow. [kg/s]
+    schedule
+        Fraction of nominal flow over time. [-]
+    pressure_rise
+        Pressure rise. [Pa]
+    efficiency
+        Total (hydraulic x motor) efficiency, in (0, 1]. [-]
+    """
+
+    type: Literal["pump"]
+    fluid: LiquidName
+    mass_flow: Quantity("mass_flow", gt=0)
+    schedule: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
+    pressure_rise: Quantity("pressure", ge=0)
+    efficiency: Quantity("fraction", gt=0, le=1) = 0.7
+
+
+class MouldPreheaterModel(_Component):
+    """``type: mould_preheater`` (:class:`twin.components.consumer.MouldPreheater`).
+
+    Attributes
+    ----------
+    fluid
+        Loop liquid.
+    UA
+        Heating-coil conductance. [W/K]
+    mould_mass
+        Mould mass held in the oven. [kg]
+    mould_specific_heat
+        Specific heat of the mould metal (cast iron/steel about 460 J/(kg K)). [J/(kg K)]
+    mould_rate
+        Mould throughput at schedule value 1. [kg/s]
+    schedule
+        Throughput multiplier over time (shifts). [-]
+    UA_loss
+        Oven envelope conductance to ambient. [W/K]
+    target_temperature
+        Preheat target before casting. [K]
+    initial_temperature
+        Initial mould (and coil fluid) temperature. [K]
+    fluid_dynamics
+        ``quasi_steady`` coil (no hold-up) or ``dynamic`` (one well-mixed hold-up). [-]
+    fluid_holdup
+        Fluid in the coil and its pipework; required when dynamic. [kg]
+    """
+
+    type: Literal["mould_preheater"]
+    fluid: LiquidName
+    UA: Quantity("thermal_conductance", gt=0)
+    mould_mass: PositiveMass
+    mould_specific_heat: Quantity("specific_heat", gt=0) = 460.0
+    mould_rate: Quantity("mass_flow", ge=0)
+    schedule: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
+    UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
+    target_temperature: Temperature
+    initial_temperature: Temperature
+    fluid_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
+    fluid_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("fluid"))] = \
+        Field(None, validate_default=True)
+
+
+class HeatDemandModel(_Component):
+    """``type: heat_demand``: a scheduled heat sink (:class:`twin.components.consumer.HeatDemand`).
+
+    Attributes
+    ----------
+    fluid
+        Loop liquid.
+    demand
+        Heat demand (constant, a schedule of powers, or ``{nominal, schedule}``). [W]
+    fluid_holdup
+        Fluid mass of the consumer cell. [kg]
+    min_temperature
+        Temperature below which no heat is drawn. [K]
+    fade_width
+        Width over which the draw fades out above ``min_temperature``. [K]
+    initial_temperature
+        Initial cell temperature. [K]
+    """
+
+    type: Literal["heat_demand"]
+    fluid: LiquidName
+    demand: Scheduled("power", ge=0)
+    fluid_holdup: PositiveMass
+    min_temperature: Temperature
+    fade_width: Quantity("temperature_difference", gt=0) = 5.0
+    initial_temperature: Temperature
+
+
+class SourceModel(_Component):
+    """``type: source``: a prescribed inflow (:class:`twin.components.boundaries.Source`).
+
+    Attributes
+    ----------
+    fluid
+        A liquid or ``air``.
+    mass_flow
+        Mass flow (constant or scheduled). [kg/s]
+    temperature
+        Supply temperature (constant or scheduled). [K]
+    """
+
+    type: Literal["source"]
+    fluid: AnyFluid
+    mass_flow: Scheduled("mass_flow", ge=0)
+    temperature: Scheduled("temperature")
+
+    @field_validator("fluid")
+    @classmethod
+    def _not_flue_gas(cls, value: str) -> str:
+        if value == "flue_gas":
+            accepted = ", ".join(n for n in fluid_names() if n != "flue_gas")
+            raise ValueError("a source supplies a liquid or air (flue gas has no fixed "
+                             f"composition); accepted: {accepted}")
+        return value
+
+
+class StackModel(_Component):
+    """``type: stack``: where a stream leaves the plant (:class:`twin.components.boundaries.Stack`).
+
+    Attributes
+    ----------
+    fluid
+        The fluid discharged; by default the fluid of the outlet connected to it.
+    """
+
+    type: Literal["stack"]
+    fluid: Optional[AnyFluid] = None
+
+
+COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
+                    MouldPreheaterModel, HeatDemandModel, SourceModel, StackModel)
+COMPONENT_TYPES: dict[str, type] = {
+    m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
+}
+"""``type:`` value -> component model."""
+
+ComponentModel = Annotated[Union[COMPONENT_MODELS], Field(discriminator="type")]
+
+
