@@ -162,18 +162,18 @@ def test_flue_gas_mass_and_elements(name):
     m_flue = 1.0 + fg.afr
     # carbon: fuel CO2 yield + air CO2 = flue CO2 (per kg fuel)
     co2_flue = float(m_flue * fg.Y_flue[2])
-    assert co2_flue == pytest.approx(fg.co2_per_kg_fuel + float(fg.afr) * comb.AIR_Y[2], rel=1e-12)
-    assert float(m_flue * fg.Y_flue[3]) == pytest.approx(fg.water_per_kg_fuel, rel=1e-12)
+    assert co2_flue == pytest.approx(float(fg.co2_per_kg_fuel + fg.afr * comb.AIR_Y[2]), rel=1e-12)
+    assert float(m_flue * fg.Y_flue[3]) == pytest.approx(float(fg.water_per_kg_fuel), rel=1e-12)
     # argon passes through; excess O2 = 0.2 * stoichiometric O2
     assert float(m_flue * fg.Y_flue[4]) == pytest.approx(float(fg.afr) * comb.AIR_Y[4], rel=1e-12)
     o2_st = comb.stoichiometric_air_fuel_ratio(f) * comb.AIR_Y[1]
-    assert float(m_flue * fg.Y_flue[1]) == pytest.approx(0.2 * o2_st, rel=1e-10)
+    assert float(m_flue * fg.Y_flue[1]) == pytest.approx(float(0.2 * o2_st), rel=1e-10)
     # mass: sum of species masses (atomic-weight molar masses) = fuel + air
     mw = nasa.molar_mass(f.species)
     d = comb._fuel_data(f)
     n = (1.0 + 0.2) * d.o2_stoich / comb.AIR_X[1] * comb.AIR_X
     n = n + np.array([d.atoms["N"] / 2, -d.o2_stoich, d.atoms["C"], d.atoms["H"] / 2, d.atoms["Ar"]])
-    assert float(n @ nasa._MW) == pytest.approx(f.x @ mw + float(fg.afr) * f.molar_mass, rel=1e-14)
+    assert float(n @ nasa._MW) == pytest.approx(float(f.x @ mw + fg.afr * f.molar_mass), rel=1e-14)
 
 
 def test_flue_gas_differentiable_in_excess_air():
