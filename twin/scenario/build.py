@@ -290,6 +290,20 @@ def _heat_demand(m: S.HeatDemandModel, p: _Params, ctx: dict):
                       T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid))
 
 
+def _stratified_tank(m, p: _Params, ctx: dict):
+    from twin.components.tank import StratifiedTank
+
+    for path, field, dim in [("volume", "volume", "volume"), ("height", "height", "length"),
+                             ("U_loss", "U_loss", "heat_transfer_coefficient"),
+                             ("conductivity", "k_fluid", "thermal_conductivity"),
+                             ("buoyancy_time_constant", "tau_buoyancy", "time")]:
+        p(path, field, dim)
+    return StratifiedTank(volume=_a(m.volume), height=_a(m.height), U_loss=_a(m.U_loss),
+                          k_fluid=_a(m.conductivity), tau_buoyancy=_a(m.buoyancy_time_constant),
+                          T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid),
+                          n_layers=m.layers)
+
+
 def _source(m: S.SourceModel, p: _Params, ctx: dict):
     from twin.components.boundaries import Source
     from twin.thermo.combustion import AIR_Y
@@ -311,7 +325,7 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
-    "source": _source, "stack": _stack,
+    "stratified_tank": _stratified_tank, "source": _source, "stack": _stack,
 }
 
 
@@ -322,10 +336,12 @@ def _component_classes() -> dict[str, type]:
     from twin.components.furnace import Furnace
     from twin.components.pcm_bank import PCMBank
     from twin.components.pump import Pump
+    from twin.components.tank import StratifiedTank
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
-            "heat_demand": HeatDemand, "source": Source, "stack": Stack}
+            "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "source": Source,
+            "stack": Stack}
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -29,6 +30,7 @@ from twin.scenario.fields import (
     PositiveMass,
     PositivePower,
     PositiveTime,
+    PositiveVolume,
     Quantity,
     StrictModel,
     Temperature,
@@ -506,6 +508,47 @@ class HeatDemandModel(_Component):
     initial_temperature: Temperature
 
 
+class StratifiedTankModel(_Component):
+    """``type: stratified_tank`` (:class:`twin.components.tank.StratifiedTank`).
+
+    Attributes
+    ----------
+    fluid
+        Stored liquid.
+    volume
+        Fluid volume. [m^3]
+    height
+        Height of the fluid column. [m]
+    layers
+        Number of layers. [-]
+    U_loss
+        Heat-loss coefficient of the insulated envelope. [W/(m^2 K)]
+    conductivity
+        Fluid conductivity for vertical conduction (water 0.6 W/(m K)). [W/(m K)]
+    buoyancy_time_constant
+        Mixing time of an inverted layer pair (default 5 min; smaller is stiffer). [s]
+    initial_temperature
+        One temperature, or one per layer from the top. [K]
+    """
+
+    type: Literal["stratified_tank"]
+    fluid: LiquidName
+    volume: PositiveVolume
+    height: PositiveLength
+    layers: _count(2) = 10
+    U_loss: Quantity("heat_transfer_coefficient", ge=0) = 0.0
+    conductivity: Quantity("thermal_conductivity", gt=0) = 0.6
+    buoyancy_time_constant: PositiveTime = 300.0
+    initial_temperature: Union[Temperature, list[Temperature]]
+
+    @model_validator(mode="after")
+    def _profile_length(self):
+        T = self.initial_temperature
+        if isinstance(T, list) and len(T) != self.layers:
+            raise ValueError(f"initial_temperature has {len(T)} values for {self.layers} layers")
+        return self
+
+
 class SourceModel(_Component):
     """``type: source``: a prescribed inflow (:class:`twin.components.boundaries.Source`).
 
@@ -548,7 +591,8 @@ class StackModel(_Component):
 
 
 COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
-                    MouldPreheaterModel, HeatDemandModel, SourceModel, StackModel)
+                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, SourceModel,
+                    StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
 }
