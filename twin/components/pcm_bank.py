@@ -122,11 +122,13 @@ class PCMBank(AbstractComponent):
         """Heat-transfer area between fluid and PCM. [m^2]"""
         return self.mass / (self.material.rho * self.thickness)
 
-    def _conductances(self, T_pcm, h_pcm):
+    def _conductances(self, xi):
+        """Fluid -> first node and node -> node conductances from the liquid fractions. [W/K]"""
         n, k_n = self.n_channel, self.n_nodes
         A_c = self.area / n
         dx = self.thickness / k_n
-        k = self.material.conductivity(h_pcm)
+        mat = self.material
+        k = (1.0 - xi) * mat.k_solid + xi * mat.k_liquid
         G0 = A_c / (1.0 / self.h_conv + dx / (2.0 * k[:, 0]))
         k_face = 2.0 * k[:, 1:] * k[:, :-1] / (k[:, 1:] + k[:, :-1])
         G = A_c * k_face / dx
@@ -157,8 +159,8 @@ class PCMBank(AbstractComponent):
     def _channel(self, ctx, x, inlet: Stream):
         """Fluid side of every channel cell: (T_fluid [K], heat into node 0 [W], shell loss [W],
         outlet (h, T)). Dynamic cells read their state; quasi-steady cells are marched."""
-        T_p = self.material.T(x.h_pcm)
-        G0, G = self._conductances(T_p, x.h_pcm)
+        T_p, xi = self.material.T_and_liquid_fraction(x.h_pcm)
+        G0, G = self._conductances(xi)
         G_L = self.UA_loss / self.n_channel
         if self._dynamic:
             T_f = self.fluid.T(x.h_fluid)

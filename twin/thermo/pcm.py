@@ -256,6 +256,11 @@ class PCMMaterial(eqx.Module):
         """
         return _liquid_fraction(self, jnp.asarray(h, float))
 
+    def T_and_liquid_fraction(self, h: ArrayLike) -> tuple[Array, Array]:
+        """:meth:`T` and :meth:`liquid_fraction` from one table look-up (the hot path of the
+        PCM bank, where the look-up dominates the cost). [K], [-]"""
+        return _temperature_and_fraction(self, jnp.asarray(h, float))
+
     def conductivity(self, h: ArrayLike) -> Array:
         """Thermal conductivity (1 - xi) k_s + xi k_l.
 
@@ -327,6 +332,19 @@ def _enthalpy(m: PCMMaterial, T: Array) -> Array:
     below = hg[0] + (T - g[0]) * m.cp_solid
     above = hg[-1] + (T - g[-1]) * m.cp_liquid
     return jnp.where(T < g[0], below, jnp.where(T > g[-1], above, inside))
+
+
+@jax.jit
+def _temperature_and_fraction(m: PCMMaterial, h: Array) -> tuple[Array, Array]:
+    i, t, dh = _segment(m.h_grid, h)
+    g, s = m.T_grid, m.dTdh_grid
+    inside = _hermite(g[i], g[i + 1], s[i], s[i + 1], dh, t)
+    below = g[0] + (h - m.h_grid[0]) / m.cp_solid
+    above = g[-1] + (h - m.h_grid[-1]) / m.cp_liquid
+    T = jnp.where(h < m.h_grid[0], below, jnp.where(h > m.h_grid[-1], above, inside))
+    x, sx = m.xi_grid, m.dxidh_grid
+    xi = jnp.clip(_hermite(x[i], x[i + 1], sx[i], sx[i + 1], dh, t), 0.0, 1.0)
+    return T, xi
 
 
 @jax.jit
