@@ -177,13 +177,22 @@ class CounterflowExchanger(AbstractComponent):
             fluid = self.hot_fluid if which == "hot" else self.cold_fluid
             h = (x.h_hot[-1] if which == "hot" else x.h_cold[0])
             return Stream(inlet.m_flow, fluid.T(h, inlet.Y), h, inlet.Y)
-        _, _, h_out, T_out = self._side(which, x, inlet)
-        return Stream(inlet.m_flow, T_out, h_out, inlet.Y)
+        T, q, h_out, T_out = self._side(which, x, inlet)
+        return Stream(inlet.m_flow, T_out, h_out, inlet.Y, aux=(T, q))
+
+    def _side_of_call(self, which, x, inlets, outlets):
+        """(cell temperatures, heat from the wall per cell) of one side, reusing the march that
+        produced the outlet stream in this call when the side is quasi-steady."""
+        aux = outlets[f"{which}_out"].aux
+        if aux is not None:
+            return aux
+        T, q, _, _ = self._side(which, x, inlets[f"{which}_in"])
+        return T, q
 
     def rhs(self, ctx, x, inlets, outlets):
         n = self.n_cells
-        _, q_hot, _, _ = self._side("hot", x, inlets["hot_in"])
-        _, q_cold, _, _ = self._side("cold", x, inlets["cold_in"])
+        _, q_hot = self._side_of_call("hot", x, inlets, outlets)
+        _, q_cold = self._side_of_call("cold", x, inlets, outlets)
         dT_wall = -(q_hot + q_cold) / (self.C_wall / n)
         dh_hot = jnp.zeros(0)
         if self.hot_dynamics == "dynamic":
@@ -200,8 +209,8 @@ class CounterflowExchanger(AbstractComponent):
 
     def signals(self, ctx, x, inlets, outlets):
         hi, ci = inlets["hot_in"], inlets["cold_in"]
-        T_hot, q_hot, _, _ = self._side("hot", x, hi)
-        T_cold, q_cold, _, _ = self._side("cold", x, ci)
+        T_hot, q_hot = self._side_of_call("hot", x, inlets, outlets)
+        T_cold, q_cold = self._side_of_call("cold", x, inlets, outlets)
         Q = jnp.sum(q_cold)
         C_hot = hi.m_flow * self.hot_fluid.cp(hi.T, hi.Y)
         C_cold = ci.m_flow * self.cold_fluid.cp(ci.T, ci.Y)

@@ -258,19 +258,17 @@ class Furnace(AbstractComponent):
         f, df = f_df(T_star, *args)
         return T_star - f / jax.lax.stop_gradient(df)
 
-    def _zones(self, ctx, x, exhaust: Stream | None = None):
+    def _zones(self, ctx, x):
         """Everything the passes share: temperatures, firing, gas inputs and surface heat flows.
 
-        ``exhaust``, when given, is this furnace's own outlet stream of the same call, whose
-        temperature is the solved gas temperature.
+        Computed once per call, in the outlet pass; the exhaust stream carries it to ``rhs``
+        and ``signals`` as its ``aux``.
         """
         T_load = self.charge.T(x.H_charge / x.M_charge)
         T_wi = x.T_wall[0]
         u_raw, u = self._firing_fraction(ctx, x, T_load)
         H_in, m_flue, Y, m_fuel, P = self._gas_inputs(ctx, u)
-        if exhaust is not None:
-            T_g, h_g = exhaust.T, exhaust.h
-        elif self.gas_dynamics == "quasi_steady":
+        if self.gas_dynamics == "quasi_steady":
             T_g = self._gas_temperature(H_in, m_flue, Y, T_load, T_wi)
             h_g = nasa.h_cp_poly(T_g, nasa.mixture_polynomial(Y))[0]
         else:
@@ -289,7 +287,7 @@ class Furnace(AbstractComponent):
 
     def outlet(self, ctx, x, port, inlets):
         z = self._zones(ctx, x)
-        return Stream(z["m_flue"], z["T_g"], z["h_g"], z["Y"])
+        return Stream(z["m_flue"], z["T_g"], z["h_g"], z["Y"], aux=z)
 
     def _wall_rhs(self, ctx, x, q_inner):
         C, G, _ = self._wall_nodes()
@@ -299,8 +297,8 @@ class Furnace(AbstractComponent):
         return net / C, loss
 
     def rhs(self, ctx, x, inlets, outlets):
-        # the gas temperature was solved for the exhaust stream: reuse it, don't solve twice
-        z = self._zones(ctx, x, exhaust=outlets["exhaust"])
+        # the zones were solved for the exhaust stream in this call: reuse them
+        z = outlets["exhaust"].aux
         dT_wall, loss = self._wall_rhs(ctx, x, z["q_gw"] - z["q_wl"])
         m_in = self.charge_rate * self.production(ctx.t)
         m_out = self.charge_rate * self.pull(ctx.t)
@@ -335,7 +333,7 @@ class Furnace(AbstractComponent):
         return dx, flows, tallies
 
     def signals(self, ctx, x, inlets, outlets):
-        z = self._zones(ctx, x, exhaust=outlets["exhaust"])
+        z = outlets["exhaust"].aux
         _, loss = self._wall_rhs(ctx, x, z["q_gw"] - z["q_wl"])
         h0 = nasa.h_mix(ctx.T_ambient, z["Y"])
         return {

@@ -181,12 +181,17 @@ class PCMBank(AbstractComponent):
         if self._dynamic:
             h = x.h_fluid[-1]
             return Stream(s.m_flow, self.fluid.T(h), h, s.Y)
-        *_, (h, T) = self._channel(ctx, x, s)
-        return Stream(s.m_flow, T, h, s.Y)
+        *channel, (h, T) = self._channel(ctx, x, s)
+        return Stream(s.m_flow, T, h, s.Y, aux=tuple(channel))
+
+    def _channel_of_call(self, ctx, x, inlets, outlets):
+        """The channel of this call: reused from the outlet pass when it was marched there."""
+        aux = outlets["outlet"].aux
+        return aux if aux is not None else self._channel(ctx, x, inlets["inlet"])[:5]
 
     def rhs(self, ctx, x, inlets, outlets):
         s = inlets["inlet"]
-        T_p, G, T_f, q_in, loss = self._channel(ctx, x, s)[:5]
+        T_p, G, T_f, q_in, loss = self._channel_of_call(ctx, x, inlets, outlets)
         q_cond = G * (T_p[:, :-1] - T_p[:, 1:])  # node j -> j+1
         dh_f = jnp.zeros(0)
         if self._dynamic:
@@ -199,7 +204,7 @@ class PCMBank(AbstractComponent):
         return PCMBankState(h_fluid=dh_f, h_pcm=dh_p), {"shell_loss": -jnp.sum(loss)}, {}
 
     def signals(self, ctx, x, inlets, outlets):
-        T_p, _, T_f, q_in, _ = self._channel(ctx, x, inlets["inlet"])[:5]
+        T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)
         mat = self.material
         h_lo, h_hi = mat.h(mat.T_solidus - 10.0), mat.h(mat.T_liquidus + 10.0)
         return {

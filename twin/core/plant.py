@@ -75,12 +75,14 @@ class Plant(eqx.Module):
         for c, p in self.wiring.thermal_order:
             comp = comps[c]
             inl = {
-                i: s[src[(c, i)]] if src[(c, i)] in s else Stream(m[src[(c, i)]])
+                i: _public(s[src[(c, i)]]) if src[(c, i)] in s else Stream(m[src[(c, i)]])
                 for i in comp.inlets
             }
             out = comp.outlet(ctx, y[c], p, inl)
-            s[(c, p)] = Stream(m[(c, p)], out.T, out.h, out.Y)
-        inlets = {c: {i: s[src[(c, i)]] for i in comps[c].inlets} for c in comps}
+            s[(c, p)] = Stream(m[(c, p)], out.T, out.h, out.Y, out.aux)
+        # downstream components see the stream without the producer's private ``aux``
+        public = {k: _public(v) for k, v in s.items()}
+        inlets = {c: {i: public[src[(c, i)]] for i in comps[c].inlets} for c in comps}
         outlets = {c: {p: s[(c, p)] for p in comps[c].outlets} for c in comps}
         return ctx, inlets, outlets
 
@@ -128,6 +130,11 @@ class Plant(eqx.Module):
         for name, e in self.stored_energy(y).items():
             out[f"{name}.E_stored"] = e
         return out
+
+
+def _public(st: Stream) -> Stream:
+    """The stream as other components see it: without its producer's ``aux``."""
+    return Stream(st.m_flow, st.T, st.h, st.Y)
 
 
 def _sum(values):

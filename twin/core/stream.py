@@ -28,6 +28,11 @@ class Stream(eqx.Module):
     h : Specific enthalpy relative to 298.15 K. [J/kg]
     Y : Mass fractions of the gas species (empty for liquids). [-]
 
+    aux : What the producing component computed on the way to this outlet (per-cell heat
+        flows of a quasi-steady march, a solved gas temperature, ...), handed back to the same
+        component's ``rhs`` in ``outlets`` so that nothing is solved twice in one call.
+        Other components must not read it.
+
     During plant assembly an inlet whose upstream temperature is not yet known is handed
     over with ``T = h = None``; reading it is a trace-time error, which is how a component
     that declared no thermal feed-through but used its inlet temperature is caught.
@@ -37,6 +42,7 @@ class Stream(eqx.Module):
     T: Float[Array, ""] | None = None
     h: Float[Array, ""] | None = None
     Y: Float[Array, " species"] | None = None
+    aux: object = None
 
     @property
     def enthalpy_flow(self) -> Float[Array, ""]:
