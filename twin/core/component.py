@@ -80,9 +80,9 @@ class AbstractComponent(eqx.Module):
         """Inlets whose temperature the outlet ``port`` depends on directly (default none)."""
         return ()
 
-    def sets_flow(self, port: str) -> bool:
-        """True when this component sets the mass flow of outlet ``port`` itself."""
-        return port not in self.flow_paths
+    def mass_inputs(self, port: str) -> tuple[str, ...]:
+        """Inlets whose mass flow the flow of outlet ``port`` depends on (none: it sets it)."""
+        return (self.flow_paths[port],) if port in self.flow_paths else ()
 
     # --- the three passes -----------------------------------------------------------------
     def mass_flow_out(self, ctx: Context, x, port: str, m_in: dict[str, Array]) -> Array:

@@ -202,7 +202,7 @@ def build_plant(
     for name in sorted(components):  # sorted: the file's component order never matters
         comp = components[name]
         for p in comp.outlets:
-            deps = set() if comp.sets_flow(p) else {source_of[(name, comp.flow_paths[p])]}
+            deps = {source_of[(name, i)] for i in comp.mass_inputs(p)}
             mass_graph[(name, p)] = deps
             thermal_graph[(name, p)] = {source_of[(name, i)] for i in comp.thermal_inputs(p)}
     try:

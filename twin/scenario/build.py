@@ -291,6 +291,7 @@ def _heat_demand(m: S.HeatDemandModel, p: _Params, ctx: dict):
 
 
 def _stratified_tank(m, p: _Params, ctx: dict):
+    from twin.components.junctions import Mixer, Splitter
     from twin.components.tank import StratifiedTank
 
     for path, field, dim in [("volume", "volume", "volume"), ("height", "height", "length"),
@@ -302,6 +303,18 @@ def _stratified_tank(m, p: _Params, ctx: dict):
                           k_fluid=_a(m.conductivity), tau_buoyancy=_a(m.buoyancy_time_constant),
                           T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid),
                           n_layers=m.layers)
+
+
+def _splitter(m, p: _Params, ctx: dict):
+    from twin.components.junctions import Splitter
+
+    return Splitter(fraction=to_schedule(m.fraction), fluid=_fluid(m.fluid))
+
+
+def _mixer(m, p: _Params, ctx: dict):
+    from twin.components.junctions import Mixer
+
+    return Mixer(fluid=_fluid(m.fluid))
 
 
 def _source(m: S.SourceModel, p: _Params, ctx: dict):
@@ -325,7 +338,8 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
-    "stratified_tank": _stratified_tank, "source": _source, "stack": _stack,
+    "stratified_tank": _stratified_tank, "splitter": _splitter, "mixer": _mixer,
+    "source": _source, "stack": _stack,
 }
 
 
@@ -336,12 +350,13 @@ def _component_classes() -> dict[str, type]:
     from twin.components.furnace import Furnace
     from twin.components.pcm_bank import PCMBank
     from twin.components.pump import Pump
+    from twin.components.junctions import Mixer, Splitter
     from twin.components.tank import StratifiedTank
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
-            "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "source": Source,
-            "stack": Stack}
+            "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "splitter": Splitter,
+            "mixer": Mixer, "source": Source, "stack": Stack}
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,

@@ -549,6 +549,35 @@ class StratifiedTankModel(_Component):
         return self
 
 
+class SplitterModel(_Component):
+    """``type: splitter``: divide a stream by a fraction (:class:`twin.components.junctions.Splitter`).
+
+    Attributes
+    ----------
+    fluid
+        The fluid (a liquid, ``flue_gas`` or ``air``).
+    fraction
+        Share of the flow leaving through ``outlet_a`` (constant or scheduled), in [0, 1]. [-]
+    """
+
+    type: Literal["splitter"]
+    fluid: AnyFluid
+    fraction: FractionSchedule
+
+
+class MixerModel(_Component):
+    """``type: mixer``: merge two streams adiabatically (:class:`twin.components.junctions.Mixer`).
+
+    Attributes
+    ----------
+    fluid
+        The fluid of both inlets.
+    """
+
+    type: Literal["mixer"]
+    fluid: AnyFluid
+
+
 class SourceModel(_Component):
     """``type: source``: a prescribed inflow (:class:`twin.components.boundaries.Source`).
 
@@ -591,8 +620,8 @@ class StackModel(_Component):
 
 
 COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
-                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, SourceModel,
-                    StackModel)
+                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, SplitterModel,
+                    MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
 }
