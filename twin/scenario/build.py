@@ -291,7 +291,6 @@ def _heat_demand(m: S.HeatDemandModel, p: _Params, ctx: dict):
 
 
 def _stratified_tank(m, p: _Params, ctx: dict):
-    from twin.components.junctions import Mixer, Splitter
     from twin.components.tank import StratifiedTank
 
     for path, field, dim in [("volume", "volume", "volume"), ("height", "height", "length"),
@@ -411,6 +410,7 @@ class _Stub:
 
     def __init__(self, cls: type):
         self.inlets, self.outlets, self.flow_paths = cls.inlets, cls.outlets, cls.flow_paths
+        self._cls = cls
 
     def port_fluid(self, port: str) -> _AnyFluid:
         return _AnyFluid()
@@ -418,8 +418,9 @@ class _Stub:
     def thermal_inputs(self, port: str) -> tuple[str, ...]:
         return ()
 
-    def sets_flow(self, port: str) -> bool:
-        return port not in self.flow_paths
+    def mass_inputs(self, port: str) -> tuple[str, ...]:
+        # the class's rule depends on its ports only (flow paths, or fixed inlet names)
+        return self._cls.mass_inputs(self, port)
 
 
 class _AllPorts(tuple):
@@ -434,6 +435,9 @@ class _Wildcard(_Stub):
 
     def __init__(self):
         self.inlets, self.outlets, self.flow_paths = _AllPorts(), _AllPorts(), {}
+
+    def mass_inputs(self, port: str) -> tuple[str, ...]:
+        return ()
 
 
 _PORT_RE = re.compile(r"^(?:inlet|outlet) ([A-Za-z_]\w*)\.")  # "inlet pump.inlet is not ..."
