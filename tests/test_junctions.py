@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from twin.audit import audit
-from twin.core.solve import simulate
+from conftest import solve_yaml
 from twin.scenario.build import load_scenario
 from twin.scenario.errors import ScenarioError
 
@@ -37,12 +37,7 @@ BYPASS = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def bypass(tmp_path_factory):
-    path = tmp_path_factory.mktemp("junctions") / "bypass.yaml"
-    path.write_text(BYPASS)
-    sc = load_scenario(path)
-    sol = simulate(sc.plant, sc.duration, sc.output_interval, sc.solver)
-    assert sol.success, sol.message
-    return sc.plant, sol
+    return solve_yaml(BYPASS, tmp_path_factory.mktemp("junctions"), "bypass.yaml")
 
 
 def test_split_fractions_and_mass(bypass):

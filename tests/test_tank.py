@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from twin.audit import audit
-from twin.core.solve import simulate
-from twin.scenario.build import load_scenario
+from conftest import solve_yaml
 
 YAML = textwrap.dedent("""\
     name: tank
@@ -44,12 +43,7 @@ YAML = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def charged(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tank") / "tank.yaml"
-    path.write_text(YAML)
-    sc = load_scenario(path)
-    sol = simulate(sc.plant, sc.duration, sc.output_interval, sc.solver)
-    assert sol.success, sol.message
-    return sc.plant, sol
+    return solve_yaml(YAML, tmp_path_factory.mktemp("tank"), "tank.yaml")
 
 
 def test_energy_closes_to_round_off(charged):
@@ -80,10 +74,7 @@ def test_inversion_mixes_to_the_mean(tmp_path):
                         "60 degC, 60 degC, 60 degC, 60 degC, 60 degC, 60 degC]")
     text = text.replace("U_loss: 0.5 W/m^2/K", "U_loss: 0 W/m^2/K")
     text = text.replace("values: [1.0, 0.0]", "values: [0.0, 0.0]").replace("values: [0.0, 1.0]", "values: [0.0, 0.0]")
-    path = tmp_path / "inv.yaml"
-    path.write_text(text)
-    sc = load_scenario(path)
-    sol = simulate(sc.plant, sc.duration, sc.output_interval, sc.solver)
+    plant, sol = solve_yaml(text, tmp_path, "inv.yaml")
     T = sol.signals["tank.T"]
     # equal layer masses and constant cp: the mean stays exactly 40 degC (energy) ...
     np.testing.assert_allclose(T.mean(axis=1), 313.15, rtol=0, atol=1e-9)
@@ -92,5 +83,5 @@ def test_inversion_mixes_to_the_mean(tmp_path):
     spread = T.max(axis=1) - T.min(axis=1)
     assert spread[0] == pytest.approx(40.0) and spread[-1] < 0.5
     assert np.all(np.diff(spread) <= 1e-9)  # mixing never re-separates
-    rep = audit(sc.plant, sc.plant.initial_state(), sol.y_final)
+    rep = audit(plant, plant.initial_state(), sol.y_final)
     assert abs(rep.components["tank"].dE_stored) < 1e-9 * 5 * 995.586 * 4184 * 40
