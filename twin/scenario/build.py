@@ -304,6 +304,18 @@ def _stratified_tank(m, p: _Params, ctx: dict):
                           n_layers=m.layers)
 
 
+def _heater(m, p: _Params, ctx: dict):
+    from twin.components.heater import Heater
+    from twin.thermo.combustion import FUELS
+
+    p("nominal_power", "P_nominal", "power")
+    p("efficiency", "efficiency", "fraction")
+    fluid = _fluid(m.fluid)
+    return Heater(P_nominal=_a(m.nominal_power), efficiency=_a(m.efficiency),
+                  T_set=to_schedule(m.set_point), dh_smooth=_a(0.1 * float(fluid.cp(298.15))),
+                  fluid=fluid, fuel=None if m.energy == "electric" else FUELS[m.energy])
+
+
 def _splitter(m, p: _Params, ctx: dict):
     from twin.components.junctions import Splitter
 
@@ -337,7 +349,7 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
-    "stratified_tank": _stratified_tank, "splitter": _splitter, "mixer": _mixer,
+    "stratified_tank": _stratified_tank, "heater": _heater, "splitter": _splitter, "mixer": _mixer,
     "source": _source, "stack": _stack,
 }
 
@@ -347,15 +359,16 @@ def _component_classes() -> dict[str, type]:
     from twin.components.consumer import HeatDemand, MouldPreheater
     from twin.components.exchanger import CounterflowExchanger
     from twin.components.furnace import Furnace
+    from twin.components.heater import Heater
+    from twin.components.junctions import Mixer, Splitter
     from twin.components.pcm_bank import PCMBank
     from twin.components.pump import Pump
-    from twin.components.junctions import Mixer, Splitter
     from twin.components.tank import StratifiedTank
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
-            "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "splitter": Splitter,
-            "mixer": Mixer, "source": Source, "stack": Stack}
+            "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
+            "splitter": Splitter, "mixer": Mixer, "source": Source, "stack": Stack}
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,

@@ -549,6 +549,31 @@ class StratifiedTankModel(_Component):
         return self
 
 
+class HeaterModel(_Component):
+    """``type: heater``: electric heater or boiler to a set point (:class:`twin.components.heater.Heater`).
+
+    Attributes
+    ----------
+    fluid
+        Heated liquid.
+    energy
+        ``electric`` or a fuel (``natural_gas``, ``hydrogen``, ``methane``).
+    nominal_power
+        Largest heat flow to the fluid. [W]
+    efficiency
+        Heat to the fluid over energy drawn (fuel on the LHV basis), in (0, 1]. [-]
+    set_point
+        Outlet temperature set point (constant or scheduled). [K]
+    """
+
+    type: Literal["heater"]
+    fluid: LiquidName
+    energy: Fuel = "electric"
+    nominal_power: PositivePower
+    efficiency: Quantity("fraction", gt=0, le=1) = 1.0
+    set_point: Scheduled("temperature", gt=0)
+
+
 class SplitterModel(_Component):
     """``type: splitter``: divide a stream by a fraction (:class:`twin.components.junctions.Splitter`).
 
@@ -620,7 +645,7 @@ class StackModel(_Component):
 
 
 COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
-                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, SplitterModel,
+                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, SplitterModel,
                     MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
