@@ -316,6 +316,20 @@ def _heater(m, p: _Params, ctx: dict):
                   fluid=fluid, fuel=None if m.energy == "electric" else FUELS[m.energy])
 
 
+def _heat_pump(m, p: _Params, ctx: dict):
+    from twin.components.heat_pump import HeatPump
+
+    for path, field, dim in [("nominal_power", "Q_nominal", "power"),
+                             ("carnot_efficiency", "eta_carnot", "fraction"),
+                             ("approach", "dT_approach", "temperature_difference"),
+                             ("source_max_cooling", "dT_source_max", "temperature_difference")]:
+        p(path, field, dim)
+    return HeatPump(Q_nominal=_a(m.nominal_power), eta_carnot=_a(m.carnot_efficiency),
+                    dT_approach=_a(m.approach), dT_source_max=_a(m.source_max_cooling),
+                    T_set=to_schedule(m.set_point), sink_fluid=_fluid(m.sink_fluid),
+                    source_fluid=_fluid(m.source_fluid))
+
+
 def _splitter(m, p: _Params, ctx: dict):
     from twin.components.junctions import Splitter
 
@@ -349,7 +363,8 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
-    "stratified_tank": _stratified_tank, "heater": _heater, "splitter": _splitter, "mixer": _mixer,
+    "stratified_tank": _stratified_tank, "heater": _heater, "heat_pump": _heat_pump,
+    "splitter": _splitter, "mixer": _mixer,
     "source": _source, "stack": _stack,
 }
 
@@ -359,6 +374,7 @@ def _component_classes() -> dict[str, type]:
     from twin.components.consumer import HeatDemand, MouldPreheater
     from twin.components.exchanger import CounterflowExchanger
     from twin.components.furnace import Furnace
+    from twin.components.heat_pump import HeatPump
     from twin.components.heater import Heater
     from twin.components.junctions import Mixer, Splitter
     from twin.components.pcm_bank import PCMBank
@@ -368,7 +384,7 @@ def _component_classes() -> dict[str, type]:
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
             "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
-            "splitter": Splitter, "mixer": Mixer, "source": Source, "stack": Stack}
+            "heat_pump": HeatPump, "splitter": Splitter, "mixer": Mixer, "source": Source, "stack": Stack}
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,

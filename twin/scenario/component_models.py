@@ -574,6 +574,36 @@ class HeaterModel(_Component):
     set_point: Scheduled("temperature", gt=0)
 
 
+class HeatPumpModel(_Component):
+    """``type: heat_pump``: electric heat pump (:class:`twin.components.heat_pump.HeatPump`).
+
+    Attributes
+    ----------
+    sink_fluid, source_fluid
+        Liquids of the condenser (heated) and evaporator (cooled) sides.
+    nominal_power
+        Largest condenser heat flow. [W]
+    carnot_efficiency
+        Second-law efficiency against the Carnot COP, in (0, 1]: above 1 the heat pump would
+        beat the second law, which is rejected. [-]
+    approach
+        Temperature approach of condenser and evaporator to the streams (default 5 K). [K]
+    source_max_cooling
+        Largest cooling of the source stream (default 10 K). [K]
+    set_point
+        Sink outlet temperature set point (constant or scheduled). [K]
+    """
+
+    type: Literal["heat_pump"]
+    sink_fluid: LiquidName
+    source_fluid: LiquidName
+    nominal_power: PositivePower
+    carnot_efficiency: Quantity("fraction", gt=0, le=1)
+    approach: Quantity("temperature_difference", ge=0) = 5.0
+    source_max_cooling: Quantity("temperature_difference", gt=0) = 10.0
+    set_point: Scheduled("temperature", gt=0)
+
+
 class SplitterModel(_Component):
     """``type: splitter``: divide a stream by a fraction (:class:`twin.components.junctions.Splitter`).
 
@@ -645,7 +675,8 @@ class StackModel(_Component):
 
 
 COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
-                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, SplitterModel,
+                    MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, HeatPumpModel,
+                    SplitterModel,
                     MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
