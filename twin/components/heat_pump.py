@@ -27,7 +27,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
-from twin.core.component import AbstractComponent
+from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip, smooth_max, smooth_min
 from twin.core.stream import Stream
@@ -35,7 +35,7 @@ from twin.core.stream import Stream
 _M_EPS = 1e-9  # [kg/s]
 
 
-class HeatPump(AbstractComponent):
+class HeatPump(AbstractStatelessComponent):
     """Carnot-efficiency heat pump (see module docstring).
 
     Ports
@@ -79,12 +79,6 @@ class HeatPump(AbstractComponent):
 
     def thermal_inputs(self, port):
         return ("sink_in", "source_in")
-
-    def initial_state(self):
-        return jnp.zeros(0)
-
-    def stored_energy(self, x):
-        return jnp.zeros(())
 
     def _cycle(self, ctx, sink: Stream, source: Stream):
         """(condenser heat, electric power, evaporator heat, COP) [W], [W], [W], [-]."""
