@@ -330,6 +330,24 @@ def _heat_pump(m, p: _Params, ctx: dict):
                     source_fluid=_fluid(m.source_fluid))
 
 
+def _greenhouse(m, p: _Params, ctx: dict):
+    from twin.components.greenhouse import Greenhouse
+
+    for path, field, dim in [("air_heat_capacity", "C_air", "heat_capacity"),
+                             ("soil_heat_capacity", "C_soil", "heat_capacity"),
+                             ("envelope_UA", "UA_envelope", "thermal_conductance"),
+                             ("soil_conductance", "G_soil", "thermal_conductance"),
+                             ("ground_conductance", "G_ground", "thermal_conductance"),
+                             ("pipe_UA", "UA_pipe", "thermal_conductance")]:
+        p(path, field, dim)
+    return Greenhouse(C_air=_a(m.air_heat_capacity), C_soil=_a(m.soil_heat_capacity),
+                      UA_envelope=_a(m.envelope_UA), G_soil=_a(m.soil_conductance),
+                      G_ground=_a(m.ground_conductance), T_ground=_a(m.ground_temperature),
+                      UA_pipe=_a(m.pipe_UA), k_p=_a(m.valve_gain), T_set=to_schedule(m.set_point),
+                      Q_solar=to_schedule(m.solar_gain), T_initial=_a(m.initial_temperature),
+                      fluid=_fluid(m.fluid))
+
+
 def _splitter(m, p: _Params, ctx: dict):
     from twin.components.junctions import Splitter
 
@@ -364,7 +382,7 @@ _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
     "stratified_tank": _stratified_tank, "heater": _heater, "heat_pump": _heat_pump,
-    "splitter": _splitter, "mixer": _mixer,
+    "greenhouse": _greenhouse, "splitter": _splitter, "mixer": _mixer,
     "source": _source, "stack": _stack,
 }
 
@@ -374,6 +392,7 @@ def _component_classes() -> dict[str, type]:
     from twin.components.consumer import HeatDemand, MouldPreheater
     from twin.components.exchanger import CounterflowExchanger
     from twin.components.furnace import Furnace
+    from twin.components.greenhouse import Greenhouse
     from twin.components.heat_pump import HeatPump
     from twin.components.heater import Heater
     from twin.components.junctions import Mixer, Splitter
@@ -384,7 +403,8 @@ def _component_classes() -> dict[str, type]:
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
             "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
-            "heat_pump": HeatPump, "splitter": Splitter, "mixer": Mixer, "source": Source, "stack": Stack}
+            "heat_pump": HeatPump, "greenhouse": Greenhouse, "splitter": Splitter,
+            "mixer": Mixer, "source": Source, "stack": Stack}
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,

@@ -604,6 +604,49 @@ class HeatPumpModel(_Component):
     set_point: Scheduled("temperature", gt=0)
 
 
+class GreenhouseModel(_Component):
+    """``type: greenhouse``: two-node greenhouse with pipe-rail heating
+    (:class:`twin.components.greenhouse.Greenhouse`).
+
+    Attributes
+    ----------
+    fluid
+        Heating water.
+    air_heat_capacity, soil_heat_capacity
+        Heat capacities of air/canopy/structure and of the active soil layer. [J/K]
+    envelope_UA
+        Cover and ventilation conductance to ambient. [W/K]
+    soil_conductance, ground_conductance
+        Air-soil and soil-deep ground conductances. [W/K]
+    ground_temperature
+        Deep-ground temperature (default 10 degC). [K]
+    pipe_UA
+        Heating-pipe conductance to the air. [W/K]
+    valve_gain
+        Share of the heating flow per kelvin below the set point (default 0.5 1/K). [1/K]
+    set_point
+        Air temperature set point (constant or scheduled). [K]
+    solar_gain
+        Solar and lighting gains (constant or scheduled, default 0). [W]
+    initial_temperature
+        Initial air and soil temperature. [K]
+    """
+
+    type: Literal["greenhouse"]
+    fluid: LiquidName
+    air_heat_capacity: Quantity("heat_capacity", gt=0)
+    soil_heat_capacity: Quantity("heat_capacity", gt=0)
+    envelope_UA: Quantity("thermal_conductance", ge=0)
+    soil_conductance: Quantity("thermal_conductance", ge=0)
+    ground_conductance: Quantity("thermal_conductance", ge=0) = 0.0
+    ground_temperature: Temperature = 283.15
+    pipe_UA: Quantity("thermal_conductance", gt=0)
+    valve_gain: PerKelvin = 0.5
+    set_point: Scheduled("temperature", gt=0)
+    solar_gain: Scheduled("power", ge=0) = Field(default_factory=lambda: ScheduleSpec.constant(0.0))
+    initial_temperature: Temperature
+
+
 class SplitterModel(_Component):
     """``type: splitter``: divide a stream by a fraction (:class:`twin.components.junctions.Splitter`).
 
@@ -676,7 +719,7 @@ class StackModel(_Component):
 
 COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
                     MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, HeatPumpModel,
-                    SplitterModel,
+                    GreenhouseModel, SplitterModel,
                     MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS
