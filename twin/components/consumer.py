@@ -30,12 +30,12 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from twin.core.component import AbstractComponent
+from twin.core.march import coil_effectiveness
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
 
-_M_EPS = 1e-9
 
 
 class MouldState(eqx.Module):
@@ -131,9 +131,7 @@ class MouldPreheater(AbstractComponent):
         """(specific enthalpy drop of the fluid [J/kg], heat to the moulds [W])."""
         if self._dynamic:
             return None, self.UA * (self.fluid.T(x.h_fluid[0]) - x.T_moulds)
-        m_safe = jnp.where(s.m_flow > _M_EPS, s.m_flow, 1.0)
-        eps = jnp.where(s.m_flow > _M_EPS, 1.0 - jnp.exp(-self.UA / (m_safe * self.fluid.cp(s.T))), 0.0)
-        dh = eps * (s.h - self.fluid.h(x.T_moulds))
+        dh = coil_effectiveness(self.fluid, s, self.UA) * (s.h - self.fluid.h(x.T_moulds))
         return dh, s.m_flow * dh
 
     def outlet(self, ctx, x, port, inlets):

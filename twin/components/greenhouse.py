@@ -29,12 +29,12 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from twin.core.component import AbstractComponent
+from twin.core.march import coil_effectiveness
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
 
-_M_EPS = 1e-9  # [kg/s]
 
 
 class GreenhouseState(eqx.Module):
@@ -111,9 +111,7 @@ class Greenhouse(AbstractComponent):
     def _heating(self, ctx, x, s: Stream):
         """(specific enthalpy drop [J/kg], heat to the air [W], valve share [-])."""
         u = smooth_clip(self.k_p * (self.T_set(ctx.t) - x.T_air), 0.0, 1.0, 0.02)
-        m_safe = jnp.where(s.m_flow > _M_EPS, s.m_flow, 1.0)
-        eps = jnp.where(s.m_flow > _M_EPS, 1.0 - jnp.exp(-self.UA_pipe / (m_safe * self.fluid.cp(s.T))), 0.0)
-        dh = u * eps * (s.h - self.fluid.h(x.T_air))
+        dh = u * coil_effectiveness(self.fluid, s, self.UA_pipe) * (s.h - self.fluid.h(x.T_air))
         return dh, s.m_flow * dh, u
 
     def outlet(self, ctx, x, port, inlets):

@@ -58,6 +58,14 @@ def relax_march(fluid, inlet: Stream, T_target, G):
     return h, T, m * (h_up - h)
 
 
+def coil_effectiveness(fluid, inlet: Stream, UA):
+    """ε = 1 - exp(-UA / (m cp)) of a stream against a uniform-temperature surface, with cp at
+    the inlet; 0 with no flow (a one-cell march in closed form, for heating coils). [-]"""
+    flowing = inlet.m_flow > M_EPS
+    m_safe = jnp.where(flowing, inlet.m_flow, 1.0)
+    return jnp.where(flowing, 1.0 - jnp.exp(-UA / (m_safe * fluid.cp(inlet.T, inlet.Y))), 0.0)
+
+
 def mean_temperature(T_in, T_out, T_target, G, m, cp):
     """Length-mean fluid temperature of an exponential relaxation (exact for constant cp). [K]
 
