@@ -66,7 +66,7 @@ def test_flagship_physics_is_plausible(flagship_run):
     ds = xr.open_dataset(out, engine="h5netcdf")
     # PI control holds the melt near its set point (1450 / 1430 degC) after the first hour
     T_load = ds["furnace.T_load"].sel(time=slice(3600.0, None)).values
-    assert 1700.0 < T_load.min() and T_load.max() < 1730.0
+    assert 1700.0 < T_load.min() and T_load.max() < 1740.0  # set points 1723 / 1703 K; start-up overshoot
     # firing reduced at night: mean firing on night shifts below that on day shifts
     t = ds["time"].values % 86400.0
     fire = ds["furnace.firing"].values
@@ -84,13 +84,18 @@ def test_flagship_physics_is_plausible(flagship_run):
 def test_set_override_changes_result_in_expected_direction(flagship_run):
     base = load_scenario(FLAGSHIP)
     n0 = solve.COMPILE_COUNT
-    small = run_scenario(load_scenario(FLAGSHIP, ['oil_heater.UA=150 W/K']))
-    big = run_scenario(load_scenario(FLAGSHIP, ['oil_heater.UA=300 W/K']))
+    small = run_scenario(load_scenario(FLAGSHIP, ['oil_heater.UA=200 W/K']))
+    big = run_scenario(load_scenario(FLAGSHIP, ['oil_heater.UA=450 W/K']))
     # same structure as the session's flagship run: no new compilation for a new value
     assert solve.COMPILE_COUNT - n0 <= 1
-    assert float(load_scenario(FLAGSHIP, ['oil_heater.UA=150 W/K']).plant.components["oil_heater"].UA) == 150.0
-    assert float(base.plant.components["oil_heater"].UA) == 260.0
-    assert big.kpis["heat_recovered"] > small.kpis["heat_recovered"] * 1.5
+    assert float(load_scenario(FLAGSHIP, ['oil_heater.UA=200 W/K']).plant.components["oil_heater"].UA) == 200.0
+    assert float(base.plant.components["oil_heater"].UA) == 450.0
+    oil = [r.audit.tallies["oil_heater"]["heat_recovered"] for r in (small, big)]
+    assert oil[1] > oil[0] * 1.3
+    # more cullet, less fuel for the same melt (the PI controller holds the melt temperature)
+    less = run_scenario(load_scenario(FLAGSHIP, ['furnace.load.cullet_share=0.8']))
+    assert less.kpis["fuel_energy"] < big.kpis["fuel_energy"]  # big: the file's 450 W/K, 50 % cullet
+    assert less.kpis["circularity"] == pytest.approx(0.8)
     assert big.kpis["energy_closure"] < 1e-6 and small.kpis["energy_closure"] < 1e-6
 
 
@@ -117,3 +122,84 @@ def test_check_reports_three_mistakes_with_lines(tmp_path):
 def test_check_accepts_the_flagship():
     result = CliRunner().invoke(main, ["check", str(FLAGSHIP)])
     assert result.exit_code == 0 and "ok" in result.output
+
+
+def test_flagship_kpis_and_second_law_in_the_results(flagship_run):
+    result, out = flagship_run
+    for text in ("exergy destroyed", "recapture rate", "carbon intensity", "exergy efficiency"):
+        assert text in result.output
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    k = {name[4:]: float(ds[name]) for name in ds.variables if name.startswith("kpi.")}
+    assert ds["kpi.carbon_intensity"].attrs["units"] == "kg/EUR"
+    # waste heat = flue gas enthalpy above the dead state, from the saved signals (5-min
+    # samples: trapezoid agrees to the sampling error)
+    from twin.thermo import combustion, nasa
+
+    T0 = ds.attrs["dead_state_temperature_K"]
+    Y = np.asarray(combustion.flue_gas(combustion.FUELS["natural_gas"], 0.10).Y_flue)
+    m, T = ds["furnace.exhaust.m_flow"].values, ds["furnace.exhaust.T"].values
+    q = m * (np.asarray(nasa.h_mix(T, Y)) - float(nasa.h_mix(T0, Y)))
+    assert k["waste_heat_available"] == pytest.approx(np.trapezoid(q, ds["time"].values), rel=2e-3)
+    assert k["waste_heat_recovered_share"] == pytest.approx(k["heat_recovered"] / k["waste_heat_available"], rel=1e-12)
+    assert 0 < k["recapture_rate"] < k["waste_heat_recovered_share"] < 1  # some is lost on the way
+    # money and carbon: glass at 420 EUR/t; gas at 0.045 EUR/kWh plus 0.16 EUR/kWh for the pump
+    product = float(ds["audit.furnace.product_mass"][-1])
+    assert k["output_value"] == pytest.approx(0.42 * product, rel=1e-12)
+    assert k["energy_cost"] == pytest.approx((0.045 * k["fuel_energy"] + 0.16 * k["electricity"]) / 3.6e6, rel=1e-6)
+    assert k["co2_grid"] == pytest.approx(0.38 * k["electricity"] / 3.6e6, rel=1e-6)
+    assert k["carbon_intensity"] == pytest.approx(k["co2_mass"] / k["output_value"], rel=1e-12)
+    # second law: every component destroys exergy, the plant's is their sum, and the
+    # fuel's exergy is its LHV times Szargut's factor
+    xd = ds["audit.exergy.destruction"].values
+    assert np.all(xd >= -1e-4 * ds["audit.exergy.throughput"].values)
+    assert float(ds["audit.plant.exergy.destruction"]) == pytest.approx(xd.sum(), rel=1e-9)
+    phi = combustion.exergy_factor(combustion.FUELS["natural_gas"])
+    assert float(ds["audit.furnace.fuel_exergy"][-1]) == pytest.approx(phi * k["fuel_energy"], rel=1e-12)
+    assert 0.05 < k["exergy_efficiency"] < 0.5 and ds.attrs["second_law_violations"] == ""
+
+
+def test_air_preheat_and_cullet(flagship_run):
+    _, out = flagship_run
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    T_amb = 288.15
+    # the recuperator preheats the combustion air by hundreds of kelvin, and what the air
+    # gained is what the flue gas gave up there (quasi-steady sides, wall storage aside)
+    assert float(ds["furnace.T_air"].mean()) > T_amb + 300.0
+    assert float(ds["recuperator.cold_out.T"][-1]) == pytest.approx(float(ds["furnace.T_air"][-1]), abs=1e-9)
+    # half of the charge is cullet: circularity 0.5; batch CO2 0.19 kg/kg on the other half
+    charged = float(ds["audit.furnace.charge_mass"][-1])
+    assert float(ds["audit.furnace.recycled_mass"][-1]) == pytest.approx(0.5 * charged, rel=1e-12)
+    assert float(ds["kpi.circularity"]) == pytest.approx(0.5, rel=1e-12)
+    # cullet enters already transformed: it brings the card's transformation enthalpy L
+    from twin.thermo.pcm import load_material
+
+    glass = load_material("soda_lime_glass")
+    h_amb, L = float(glass.h(T_amb)), float(glass.latent_heat)
+    assert float(ds["audit.furnace.charge_in"][-1]) == pytest.approx(charged * (h_amb + 0.5 * L), rel=1e-9)
+    from twin.thermo import combustion
+
+    ng = combustion.FUELS["natural_gas"]
+    co2_fuel = float(ds["audit.furnace.fuel_mass"][-1]) * float(combustion.flue_gas(ng, 0.10).co2_per_kg_fuel)
+    assert float(ds["audit.furnace.co2"][-1]) == pytest.approx(co2_fuel + 0.19 * 0.5 * charged, rel=1e-9)
+
+
+def test_compare_baseline_and_recovery(flagship_run, tmp_path):
+    _, out = flagship_run
+    base = tmp_path / "baseline.nc"
+    run = CliRunner().invoke(main, ["run", str(ROOT / "scenarios" / "glass_furnace_mould_preheat_baseline.yaml"),
+                                    "-o", str(base)])
+    assert run.exit_code == 0, run.output
+    result = CliRunner().invoke(main, ["compare", str(base), str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")[2:5]]
+            for ln in result.output.splitlines() if ln.count("│") >= 4}
+    for label in ("fuel (LHV)", "recapture rate", "carbon intensity", "material circularity", "exergy efficiency"):
+        assert label in rows, result.output
+    assert rows["recapture rate"][0] == "0 %" and rows["material circularity"][:2] == ["20 %", "50 %"]
+    # recovery and recycling cut fuel and raise the exergy efficiency
+    b, a = xr.open_dataset(base, engine="h5netcdf"), xr.open_dataset(out, engine="h5netcdf")
+    assert float(a["kpi.fuel_energy"]) < 0.7 * float(b["kpi.fuel_energy"])
+    assert float(a["kpi.exergy_efficiency"]) > float(b["kpi.exergy_efficiency"])
+    assert float(a["kpi.carbon_intensity"]) < float(b["kpi.carbon_intensity"])
+    bad = CliRunner().invoke(main, ["compare", str(base), str(tmp_path / "missing.nc")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

@@ -89,7 +89,7 @@ def _with_state(y0, **fields):
     x = y0["components"]["furnace"]
     x = eqx.tree_at(lambda s: tuple(getattr(s, k) for k in fields), x,
                     tuple(jnp.asarray(v, dtype=float) for v in fields.values()))
-    return {"components": {**y0["components"], "furnace": x}, "audit": y0["audit"]}
+    return {**y0, "components": {**y0["components"], "furnace": x}}
 
 
 def _wall_geometry(f):
@@ -217,8 +217,8 @@ def pi_run(tmp_path_factory):
 @jax.jit
 def _t_gas_model(f, u, T_amb, T_load, T_wall):
     """T_g through the model's own path (_gas_inputs -> _gas_temperature), differentiable."""
-    ctx = Context(t=jnp.zeros(()), T_ambient=T_amb)
-    H_in, m_flue, Y, _, _ = f._gas_inputs(ctx, u)
+    ctx = Context(t=jnp.zeros(()), T_ambient=T_amb, T0=T_amb)
+    H_in, m_flue, Y, *_ = f._gas_inputs(ctx, u)
     return f._gas_temperature(H_in, m_flue, Y, T_load, T_wall)
 
 

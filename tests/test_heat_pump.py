@@ -89,3 +89,23 @@ def test_post_carnot_efficiency_is_rejected(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert "components.hp.carnot_efficiency" in str(info.value)
+
+
+def test_post_carnot_heat_pump_is_caught_by_the_exergy_audit(run):
+    """Built through the Python API (the schema would refuse it), a heat pump with η_C = 1.6
+    creates exergy; the audit names it and nothing else."""
+    import equinox as eqx
+
+    from twin.core.solve import simulate
+
+    plant, _ = run
+    fake = eqx.tree_at(lambda p: p.components["hp"].eta_carnot, plant, np.float64(1.6))
+    sol = simulate(fake, 3600.0, 600.0)
+    rep = audit(fake, fake.initial_state(), sol.y_final)
+    assert rep.exergy["hp"].destruction < 0
+    msgs = rep.second_law_violations()
+    assert len(msgs) == 1 and msgs[0].startswith("hp: exergy destruction")
+    # the honest plant destroys exergy in both heat pumps
+    honest = audit(plant, plant.initial_state(), run[1].y_final)
+    assert not honest.second_law_violations()
+    assert honest.exergy["hp"].destruction > 0 and honest.exergy["hp2"].destruction > 0

@@ -63,7 +63,7 @@ def test_quasi_steady_outlet_is_the_exact_exponential():
     x = bank.initial_state()
     m, T_in = 3.0, 370.0
     inlet = Stream(a(m), a(T_in), WATER.h(a(T_in)), jnp.zeros(0))
-    out = bank.outlet(Context(t=a(0.0), T_ambient=a(288.15)), x, "outlet", {"inlet": inlet})
+    out = bank.outlet(Context(t=a(0.0), T_ambient=a(288.15), T0=a(288.15)), x, "outlet", {"inlet": inlet})
     T_p, xi = bank.material.T_and_liquid_fraction(x.h_pcm)
     G0, _ = bank._conductances(xi)
     T_s = float(T_p[0, 0])

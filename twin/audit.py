@@ -14,7 +14,17 @@ volume enters the next), leaving only boundary flows. Because stored energies ar
 the state and Runge-Kutta steps preserve linear invariants, closure is at round-off level
 (~1e-15) whatever the tolerance; a larger value means a component does not conserve energy.
 
-Second-law terms (entropy generation, exergy destruction) are added by the library issue.
+The second law is audited alongside (:mod:`twin.core.exergy` has the definitions): per
+component
+
+    X_D = ∫ exergy in through ports - ∫ exergy out through ports + Σ_k X_k - ΔX_stored,
+
+the exergy destroyed inside it (``T0 S_gen``), and for the plant ``X_D = Σ_k X_k - ΔX_stored``
+over its boundary flows, which equals the sum over components because port exergies cancel.
+Stored exergy is not linear in the state, so ``X_D`` is exact only to the solver tolerance;
+a destruction below ``-DESTRUCTION_RTOL`` times the component's exergy throughput is a
+second-law violation (a modelling bug or an impossible input) and is reported with the
+component's name.
 """
 
 from __future__ import annotations
@@ -27,6 +37,9 @@ import numpy as np
 from twin.core.plant import Plant
 
 PORT_TERMS = ("stream_in", "stream_out")
+#: tolerance of the non-negative-destruction check, relative to the exergy throughput; the
+#: audit integrals carry the solver's relative tolerance (1e-6 by default) in each term
+DESTRUCTION_RTOL = 1e-4
 
 
 @dataclasses.dataclass
@@ -50,47 +63,104 @@ class Balance:
 
 
 @dataclasses.dataclass
+class ExergyBalance:
+    """Exergy balance of one control volume over the run. [J]
+
+    ``X_in`` / ``X_out``: exergy through ports; ``flows``: exergy of each boundary flow
+    (positive into the volume); ``dX_stored``: change of stored exergy.
+    """
+
+    X_in: float
+    X_out: float
+    dX_stored: float
+    flows: dict[str, float]
+
+    @property
+    def destruction(self) -> float:
+        """Exergy destroyed inside, ``X_in - X_out + Σ flows - ΔX_stored``. [J]"""
+        return self.X_in - self.X_out + sum(self.flows.values()) - self.dX_stored
+
+    @property
+    def throughput(self) -> float:
+        """Exergy supplied to the volume: port inflow, incoming flows, stored exergy released. [J]"""
+        return self.X_in + sum(max(f, 0.0) for f in self.flows.values()) + max(-self.dX_stored, 0.0)
+
+    @property
+    def violates_second_law(self) -> bool:
+        """Destruction negative beyond :data:`DESTRUCTION_RTOL` of the throughput."""
+        return self.destruction < -DESTRUCTION_RTOL * max(self.throughput, 1.0)
+
+
+@dataclasses.dataclass
 class Audit:
-    """First-law audit: one :class:`Balance` per component and one for the plant."""
+    """First- and second-law audit: a :class:`Balance` and an :class:`ExergyBalance` per
+    component and for the plant, the tallies, and the dead-state temperature ``T0`` [K]."""
 
     components: dict[str, Balance]
     plant: Balance
     tallies: dict[str, dict[str, float]]
+    exergy: dict[str, ExergyBalance]
+    plant_exergy: ExergyBalance
+    T0: float
+    #: per connection ``"component.outlet"``: ``heat`` (enthalpy above the dead state) and
+    #: ``exergy`` carried over the run [J]
+    connections: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    #: ``grid_co2`` [kg] and ``electricity_cost`` [currency] when the plant has economics
+    economics: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def worst(self) -> tuple[str, float]:
         """The component with the largest closure error and that error. [-]"""
         name = max(self.components, key=lambda n: self.components[n].closure)
         return name, self.components[name].closure
 
+    def second_law_violations(self) -> list[str]:
+        """One message per component whose exergy destruction is negative beyond tolerance."""
+        return [
+            f"{name}: exergy destruction {b.destruction:.4g} J is negative (beyond "
+            f"{DESTRUCTION_RTOL:g} of its exergy throughput {b.throughput:.4g} J): the component "
+            "creates exergy, which is a modelling error or an impossible input"
+            for name, b in self.exergy.items() if b.violates_second_law
+        ]
+
 
 def audit(plant: Plant, y0, y_final) -> Audit:
     """Balance every component and the plant between the states ``y0`` and ``y_final``."""
+    y_final = jax.tree_util.tree_map(np.asarray, y_final)
     e0 = {k: float(v) for k, v in plant.stored_energy(y0).items()}
-    e1 = {k: float(v) for k, v in plant.stored_energy(jax.tree_util.tree_map(np.asarray, y_final)).items()}
-    comps, tallies = {}, {}
+    e1 = {k: float(v) for k, v in plant.stored_energy(y_final).items()}
+    x0 = {k: float(v) for k, v in plant.stored_exergy(y0).items()}
+    x1 = {k: float(v) for k, v in plant.stored_exergy(y_final).items()}
+    comps, tallies, exergy = {}, {}, {}
     plant_flows: dict[str, float] = {}
+    plant_xflows: dict[str, float] = {}
     for name, comp in plant.components.items():
         acc = {k: float(v) for k, v in y_final["audit"][name].items()}
         flows = {k: acc[k] for k in comp.flow_names}
+        xflows = {k: acc[f"{k}_exergy"] for k in comp.flow_names}
         tallies[name] = {k: acc[k] for k in comp.tally_names}
         E_in = acc["stream_in"] + sum(max(f, 0.0) for f in flows.values())
         E_out = acc["stream_out"] + sum(max(-f, 0.0) for f in flows.values())
         comps[name] = Balance(E_in, E_out, e1[name] - e0[name], flows)
-        for k, f in flows.items():
-            plant_flows[f"{name}.{k}"] = f
+        exergy[name] = ExergyBalance(acc["exergy_in"], acc["exergy_out"], x1[name] - x0[name], xflows)
+        for k in comp.flow_names:
+            plant_flows[f"{name}.{k}"] = flows[k]
+            plant_xflows[f"{name}.{k}"] = xflows[k]
     plant_balance = Balance(
         E_in=sum(max(f, 0.0) for f in plant_flows.values()),
         E_out=sum(max(-f, 0.0) for f in plant_flows.values()),
         dE_stored=sum(e1.values()) - sum(e0.values()),
         flows=plant_flows,
     )
-    return Audit(comps, plant_balance, tallies)
+    plant_exergy = ExergyBalance(0.0, 0.0, sum(x1.values()) - sum(x0.values()), plant_xflows)
+    conns = {k: {q: float(v) for q, v in d.items()} for k, d in y_final["connections"].items()}
+    econ = {k: float(v) for k, v in y_final.get("economics", {}).items()}
+    return Audit(comps, plant_balance, tallies, exergy, plant_exergy, float(plant.T_dead), conns, econ)
 
 
 def cumulative_flows(plant: Plant, ys) -> dict[str, np.ndarray]:
     """Time series of every integrated boundary flow and tally, ``{"comp.term": array}``."""
     out = {}
     for name, comp in plant.components.items():
-        for k in (*comp.flow_names, *comp.tally_names):
+        for k in (*comp.flow_names, *(f"{f}_exergy" for f in comp.flow_names), *comp.tally_names):
             out[f"{name}.{k}"] = np.asarray(ys["audit"][name][k])
     return out

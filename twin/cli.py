@@ -7,6 +7,7 @@ written). A user's mistake never prints a Python traceback.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -81,8 +82,91 @@ def run(scenario: str, output: str | None, overrides: tuple[str, ...]) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+#: (KPI, label, scale, unit) of the before/after table, in the order printed
+_COMPARE = (
+    ("fuel_energy", "fuel (LHV)", 1 / 3.6e9, "MWh"),
+    ("electricity", "electricity", 1 / 3.6e9, "MWh"),
+    ("waste_heat_recovered_share", "waste heat recovered (EED)", 100.0, "%"),
+    ("recapture_rate", "recapture rate", 100.0, "%"),
+    ("co2_mass", "CO2 emitted", 1e-3, "t"),
+    ("energy_cost", "energy cost", 1.0, "{cur}"),
+    ("carbon_intensity", "carbon intensity", 1.0, "kg CO2/{cur}"),
+    ("circularity", "material circularity", 100.0, "%"),
+    ("exergy_efficiency", "exergy efficiency", 100.0, "%"),
+    ("exergy_destroyed", "exergy destroyed", 1 / 3.6e9, "MWh"),
+)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _compare_values(path: str) -> tuple[str, dict[str, float], str]:
+    """(name, KPIs, currency) of a results file (``.nc``) or of a scenario run now."""
+    if path.endswith(".nc"):
+        import xarray as xr
+
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                values = {v[4:]: float(ds[v]) for v in ds.variables if v.startswith("kpi.")}
+                cur = ds["kpi.energy_cost"].attrs.get("units", "EUR") if "kpi.energy_cost" in ds else "EUR"
+                name = ds.attrs.get("scenario_name", path)
+        except (OSError, ValueError) as exc:
+            err_console.print(f"[bold red]error:[/] {path}: not a twin results file ({exc})")
+            sys.exit(2)
+        if not values:
+            err_console.print(f"[bold red]error:[/] {path}: has no KPIs (written by an older twin?)")
+            sys.exit(2)
+        return name, values, cur
+    from twin.run import run_scenario
+
+    sc = _load(path, ())
+    with console.status(f"simulating '{sc.name}' ({sc.duration / 3600:g} h)..."):
+        result = run_scenario(sc)
+    if not result.solution.success:
+        err_console.print(f"[bold red]error:[/] {path}: the solver stopped at "
+                          f"t = {result.solution.t_reached / 3600:.3f} h: {result.solution.message}")
+        sys.exit(1)
+    return sc.name, result.kpis, sc.kpi_config.currency
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(dir_okay=False))
+@click.argument("variant", type=click.Path(dir_okay=False))
+def compare(baseline: str, variant: str) -> None:
+    """Before/after KPI table of BASELINE and VARIANT (scenario files, run now, or .nc results)."""
+    (n0, k0, c0), (n1, k1, c1) = _compare_values(baseline), _compare_values(variant)
+    console.print(f"[bold]twin compare[/]\n  before: {n0} ({baseline})\n  after:  {n1} ({variant})")
+    t = Table()
+    t.add_column("KPI", style="bold")
+    t.add_column("before", justify="right")
+    t.add_column("after", justify="right")
+    t.add_column("change", justify="right")
+    for key, label, scale, unit in _COMPARE:
+        a, b = k0.get(key, math.nan), k1.get(key, math.nan)
+        cur = c0 if c0 == c1 else "?"
+        u = unit.format(cur=cur)
+        show = lambda x: "n/a" if math.isnan(x) else f"{_num(x * scale)} {u}"  # noqa: E731
+        if unit == "%":
+            change = "n/a" if math.isnan(a) or math.isnan(b) else f"{(b - a) * scale:+.1f} points"
+        else:
+            change = "n/a" if math.isnan(a) or math.isnan(b) or a == 0 else f"{100 * (b - a) / abs(a):+.1f} %"
+        t.add_row(label, show(a), show(b), change)
+    console.print(t)
+    if c0 != c1:
+        err_console.print(f"[yellow]warning:[/] the two use different currencies ({c0}, {c1}): money is not comparable")
+
+
 def _energy(x: float) -> str:
-    return f"{x / 3.6e9:,.2f} MWh"
+    return f"{x / 3.6e9:,.2f} MWh" if not math.isnan(x) else "n/a"
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.1f} %" if not math.isnan(x) else "n/a"
+
+
+def _money(x: float, currency: str) -> str:
+    return f"{x:,.0f} {currency}" if not math.isnan(x) else "n/a"
 
 
 def _summary(sc, result, out: Path) -> None:
@@ -99,10 +183,24 @@ def _summary(sc, result, out: Path) -> None:
         t.add_row("heat losses to ambient", _energy(k["heat_losses"]))
         t.add_row("stack / discharge enthalpy", _energy(k["stack_loss"]))
         t.add_row("change of stored energy", _energy(k["storage_change"]))
-        t.add_row("CO2 emitted", f"{k['co2_mass'] / 1000:,.2f} t")
+        t.add_row("waste heat available (recovery boundary)", _energy(k["waste_heat_available"]))
+        t.add_row("  recovered (EED share)", _share(k["waste_heat_recovered_share"]))
+        t.add_row("  delivered to use (recapture rate)", _share(k["recapture_rate"]))
+        t.add_row("CO2 emitted (fuel, process, grid)", f"{k['co2_mass'] / 1000:,.2f} t")
+        cur = sc.kpi_config.currency
+        t.add_row("energy cost / output value", f"{_money(k['energy_cost'], cur)} / {_money(k['output_value'], cur)}")
+        ci = k["carbon_intensity"]
+        t.add_row("carbon intensity", f"{ci:.3g} kg CO2/{cur}" if not math.isnan(ci) else "n/a")
+        t.add_row("material circularity", _share(k["circularity"]))
+        t.add_row("exergy efficiency (delivered / supplied)", _share(k["exergy_efficiency"]))
         name, worst = result.audit.worst()
         t.add_row("first-law closure (plant)", f"{k['energy_closure']:.2e}")
         t.add_row("  worst component", f"{name}: {worst:.2e}")
+        a = result.audit
+        t.add_row(f"exergy destroyed (T0 = {a.T0 - 273.15:.1f} degC)", _energy(a.plant_exergy.destruction))
+        for n, b in sorted(a.exergy.items(), key=lambda nb: -nb[1].destruction)[:5]:
+            if b.destruction > 1e-3 * max(a.plant_exergy.destruction, 1.0):
+                t.add_row(f"  {n}", _energy(b.destruction))
     st = sol.stats
     t.add_row("solver", f"{sc.solver.method}, {st['num_accepted_steps']} steps "
                         f"(+{st['num_rejected_steps']} rejected)")
@@ -112,6 +210,8 @@ def _summary(sc, result, out: Path) -> None:
     if not sol.success:
         err_console.print(f"[bold red]solver stopped at t = {sol.t_reached / 3600:.3f} h:[/] {sol.message}; "
                           f"the partial results up to there are in {out}")
+    for msg in result.second_law_violations:
+        err_console.print(f"[bold red]second law violated:[/] {msg}")
     for c in result.checks:
         mark = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
         console.print(f"check {mark}: {c.describe()}")

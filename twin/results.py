@@ -81,6 +81,8 @@ def _signal_vars(plant: Plant, signals: dict[str, np.ndarray]) -> dict:
             units, long_name, dims = comp.signal_info[rest]
         elif rest == "E_stored":
             units, long_name, dims = "J", "energy stored relative to 298.15 K", ()
+        elif rest == "X_stored":
+            units, long_name, dims = "J", "exergy stored relative to the dead state T0", ()
         elif rest.endswith(".m_flow"):
             units, long_name, dims = "kg/s", f"mass flow leaving {name}.{rest[:-7]}", ()
         elif rest.endswith(".T"):
@@ -98,6 +100,10 @@ def _audit_vars(plant: Plant, ys, report: Audit) -> dict:
             out[f"audit.{name}.{k}"] = xr.Variable(
                 ("time",), np.asarray(ys["audit"][name][k]),
                 {"units": "J", "long_name": f"{name}: cumulative boundary energy flow '{k}' (into the component)"},
+            )
+            out[f"audit.{name}.{k}_exergy"] = xr.Variable(
+                ("time",), np.asarray(ys["audit"][name][f"{k}_exergy"]),
+                {"units": "J", "long_name": f"{name}: cumulative exergy of boundary flow '{k}' (into the component)"},
             )
         for k in comp.tally_names:
             rate = comp.tally_units.get(k, "kg/s")
@@ -120,6 +126,22 @@ def _audit_vars(plant: Plant, ys, report: Audit) -> dict:
         out[f"audit.plant.{field}"] = xr.Variable(
             (), np.float64(getattr(report.plant, field)), {"units": units, "long_name": f"plant: {long_name}"}
         )
+    for field, units, long_name in (
+        ("X_in", "J", "exergy entering through ports over the run"),
+        ("X_out", "J", "exergy leaving through ports over the run"),
+        ("dX_stored", "J", "change of stored exergy over the run"),
+        ("destruction", "J", "exergy destroyed inside (T0 S_gen) over the run"),
+        ("throughput", "J", "exergy supplied (ports, incoming flows, stored exergy released)"),
+    ):
+        out[f"audit.exergy.{field}"] = xr.Variable(
+            ("component",), np.array([getattr(report.exergy[n], field) for n in names]),
+            {"units": units, "long_name": long_name, "dead_state_temperature_K": report.T0},
+        )
+        if field not in ("X_in", "X_out"):
+            out[f"audit.plant.exergy.{field}"] = xr.Variable(
+                (), np.float64(getattr(report.plant_exergy, field)),
+                {"units": units, "long_name": f"plant: {long_name}", "dead_state_temperature_K": report.T0},
+            )
     return out
 
 
@@ -141,6 +163,8 @@ def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict |
         "solver_t_reached_s": sol.t_reached,
         **{f"solver_{k}": v for k, v in sol.stats.items()},
         "energy_closure": report.plant.closure,
+        "dead_state_temperature_K": report.T0,
+        "second_law_violations": "; ".join(report.second_law_violations()),
     }
     attrs.update({f"version_{k}": v for k, v in _versions().items()})
     attrs.update(provenance or {})

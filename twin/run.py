@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
 import xarray as xr
 
 from twin.audit import Audit, audit
 from twin.core.solve import LAST_COMPILE, Solution, simulate
-from twin.kpi import UNITS, kpis
+from twin.kpi import DESCRIPTIONS, kpis, units
 from twin.results import to_dataset
 
 DEFAULT_CLOSURE_TOLERANCE = 1e-6
@@ -23,9 +24,11 @@ class CheckResult:
     value: float
     min: float | None
     max: float | None
+    unit: str = ""
 
     @property
     def passed(self) -> bool:
+        """Within bounds; an undefined (NaN) KPI fails its check."""
         lo = self.min is None or self.value >= self.min
         hi = self.max is None or self.value <= self.max
         return lo and hi
@@ -34,7 +37,7 @@ class CheckResult:
         bounds = " and ".join(b for b in (
             f">= {self.min:g}" if self.min is not None else "",
             f"<= {self.max:g}" if self.max is not None else "") if b)
-        return f"{self.kpi} = {self.value:.3g} {UNITS.get(self.kpi, '')} (required {bounds})"
+        return f"{self.kpi} = {self.value:.3g} {self.unit} (required {bounds})"
 
 
 @dataclasses.dataclass
@@ -49,20 +52,27 @@ class RunResult:
     wall_time: float
 
     @property
+    def second_law_violations(self) -> list[str]:
+        """Components that destroyed a negative amount of exergy (see :mod:`twin.audit`)."""
+        return self.audit.second_law_violations() if self.audit is not None else []
+
+    @property
     def ok(self) -> bool:
-        """Solver succeeded and every check passed."""
-        return self.solution.success and all(c.passed for c in self.checks)
+        """Solver succeeded, the second law holds in every component and every check passed."""
+        return (self.solution.success and not self.second_law_violations
+                and all(c.passed for c in self.checks))
 
 
-def evaluate_checks(values: dict[str, float], checks) -> list[CheckResult]:
+def evaluate_checks(values: dict[str, float], checks, currency: str = "EUR") -> list[CheckResult]:
     """Evaluate scenario checks; energy closure is always checked (default 1e-6)."""
+    u = units(currency)
     out = []
     have_closure = False
     for c in checks:
-        out.append(CheckResult(c.kpi, values[c.kpi], getattr(c, "min", None), getattr(c, "max", None)))
+        out.append(CheckResult(c.kpi, values[c.kpi], getattr(c, "min", None), getattr(c, "max", None), u[c.kpi]))
         have_closure |= c.kpi == "energy_closure"
     if not have_closure:
-        out.append(CheckResult("energy_closure", values["energy_closure"], None, DEFAULT_CLOSURE_TOLERANCE))
+        out.append(CheckResult("energy_closure", values["energy_closure"], None, DEFAULT_CLOSURE_TOLERANCE, "1"))
     return out
 
 
@@ -73,8 +83,9 @@ def run_scenario(scenario) -> RunResult:
     y0 = plant.initial_state()
     sol = simulate(plant, scenario.duration, scenario.output_interval, scenario.solver, y0=y0)
     report = audit(plant, y0, sol.y_final) if sol.y_final is not None else None
-    values = kpis(report) if report is not None else {}
-    checks = evaluate_checks(values, scenario.checks) if report is not None else []
+    cfg = scenario.kpi_config
+    values = kpis(report, cfg) if report is not None else {}
+    checks = evaluate_checks(values, scenario.checks, cfg.currency) if report is not None else []
     provenance = {
         "scenario_name": scenario.name,
         "scenario_file": str(scenario.path),
@@ -85,8 +96,12 @@ def run_scenario(scenario) -> RunResult:
         "solver_rtol": scenario.solver.rtol,
         "solver_atol": scenario.solver.atol,
         "solver_trace_time": LAST_COMPILE.get("trace") if sol.stats["compile_time"] else 0.0,
-        **{f"kpi_{k}": v for k, v in values.items()},
         "checks_passed": int(all(c.passed for c in checks)),
+        "second_law_holds": int(report is not None and not report.second_law_violations()),
     }
     ds = to_dataset(plant, sol, report, provenance=provenance) if report is not None else None
+    if ds is not None:
+        u = units(cfg.currency)
+        for k, v in values.items():
+            ds[f"kpi.{k}"] = xr.Variable((), np.float64(v), {"units": u[k], "long_name": DESCRIPTIONS[k]})
     return RunResult(sol, report, values, checks, ds, time.perf_counter() - t0)

@@ -90,6 +90,9 @@ _DIMS: dict[str, _Dim] = {
     "kinematic_viscosity": _Dim("m^2/s", ("m^2/s",), ("m^2/s",)),
     "molar_mass": _Dim("kg/mol", ("g/mol", "kg/mol"), ("kg/mol",)),
     "emission_factor": _Dim("kg/J", ("kg/kWh", "g/kWh"), ("kg/kWh",)),
+    # money is not a unit: a price is "per" something, in the currency the scenario names
+    "price_per_energy": _Dim("1/J", ("1/kWh", "1/MWh"), ("1/kWh",)),
+    "price_per_mass": _Dim("1/kg", ("1/t", "1/kg"), ("1/t",)),
     "dimensionless": _Dim("", ("", "%"), ("",)),
     "fraction": _Dim("", ("", "%"), ("%",)),
 }

@@ -13,6 +13,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
@@ -49,7 +50,7 @@ class Source(AbstractStatelessComponent):
         return Stream(self.m_flow(ctx.t), T, self.fluid.h(T, self.Y), self.Y)
 
     def rhs(self, ctx, x, inlets, outlets):
-        return jnp.zeros(0), {"supply": outlets["outlet"].enthalpy_flow}, {}
+        return jnp.zeros(0), {"supply": exergy.stream(self.fluid, outlets["outlet"], ctx.T0)}, {}
 
 
 class Stack(AbstractStatelessComponent):
@@ -66,7 +67,8 @@ class Stack(AbstractStatelessComponent):
     flow_names: ClassVar = ("discharge",)
 
     def rhs(self, ctx, x, inlets, outlets):
-        return jnp.zeros(0), {"discharge": -inlets["inlet"].enthalpy_flow}, {}
+        f = exergy.stream(self.fluid, inlets["inlet"], ctx.T0)
+        return jnp.zeros(0), {"discharge": exergy.Flow(-f.power, -f.exergy)}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         s = inlets["inlet"]

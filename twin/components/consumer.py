@@ -29,13 +29,13 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.march import coil_effectiveness
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
-
 
 
 class MouldState(eqx.Module):
@@ -92,8 +92,8 @@ class MouldPreheater(AbstractComponent):
     outlets: ClassVar = ("return",)
     flow_paths: ClassVar = {"return": "supply"}
     flow_names: ClassVar = ("moulds_in", "moulds_out", "envelope_loss")
-    tally_names: ClassVar = ("moulds_preheated", "heat_delivered")
-    tally_units: ClassVar = {"moulds_preheated": "kg/s", "heat_delivered": "W"}
+    tally_names: ClassVar = ("moulds_preheated", "heat_delivered", "exergy_delivered")
+    tally_units: ClassVar = {"moulds_preheated": "kg/s", "heat_delivered": "W", "exergy_delivered": "W"}
     state_info: ClassVar = {
         "T_moulds": ("K", "mould temperature", ()),
         "h_fluid": ("J/kg", "specific enthalpy of the coil hold-up", ("coil",)),
@@ -127,6 +127,12 @@ class MouldPreheater(AbstractComponent):
     def stored_energy(self, x):
         return self.M_moulds * self.cp_moulds * (x.T_moulds - T_REF) + self.M_fluid * jnp.sum(x.h_fluid)
 
+    def stored_exergy(self, x, T0):
+        X = exergy.capacity_exergy(self.M_moulds * self.cp_moulds, x.T_moulds, T0)
+        if self._dynamic:
+            X = X + self.M_fluid * exergy.fluid_exergy(self.fluid, self.fluid.T(x.h_fluid[0]), None, T0)
+        return X
+
     def _heat(self, x, s: Stream):
         """(specific enthalpy drop of the fluid [J/kg], heat to the moulds [W])."""
         if self._dynamic:
@@ -151,8 +157,16 @@ class MouldPreheater(AbstractComponent):
         loss = -self.UA_loss * (x.T_moulds - ctx.T_ambient)
         dT = (Q + e_in + e_out + loss) / (self.M_moulds * self.cp_moulds)
         dh_f = ((s.m_flow * (s.h - x.h_fluid[0]) - Q) / self.M_fluid)[None] if self._dynamic else jnp.zeros(0)
-        flows = {"moulds_in": e_in, "moulds_out": e_out, "envelope_loss": loss}
-        return MouldState(T_moulds=dT, h_fluid=dh_f), flows, {"moulds_preheated": m_m, "heat_delivered": Q}
+        cpm = self.cp_moulds
+        flows = {
+            "moulds_in": exergy.matter(m_m, cpm * (ctx.T_ambient - T_REF), exergy.capacity_exergy(cpm, ctx.T_ambient, ctx.T0)),
+            "moulds_out": exergy.matter(-m_m, cpm * (x.T_moulds - T_REF), exergy.capacity_exergy(cpm, x.T_moulds, ctx.T0)),
+            "envelope_loss": exergy.heat(loss, x.T_moulds, ctx.T0),
+        }
+        tallies = {"moulds_preheated": m_m, "heat_delivered": Q,
+                   # the useful effect: exergy of the preheated moulds over the cold ones
+                   "exergy_delivered": -(flows["moulds_out"].exergy + flows["moulds_in"].exergy)}
+        return MouldState(T_moulds=dT, h_fluid=dh_f), flows, tallies
 
     def signals(self, ctx, x, inlets, outlets):
         _, Q = self._heat(x, inlets["supply"])
@@ -194,6 +208,8 @@ class HeatDemand(AbstractComponent):
     outlets: ClassVar = ("return",)
     flow_paths: ClassVar = {"return": "supply"}
     flow_names: ClassVar = ("heat_delivered",)
+    tally_names: ClassVar = ("exergy_delivered",)
+    tally_units: ClassVar = {"exergy_delivered": "W"}
     state_info: ClassVar = {"h": ("J/kg", "specific enthalpy of the consumer cell", ())}
     signal_info: ClassVar = {
         "T": ("K", "consumer cell temperature", ()),
@@ -210,6 +226,9 @@ class HeatDemand(AbstractComponent):
     def stored_energy(self, x):
         return self.M_fluid * x
 
+    def stored_exergy(self, x, T0):
+        return self.M_fluid * exergy.fluid_exergy(self.fluid, self.fluid.T(x), None, T0)
+
     def _draw(self, ctx, x):
         T = self.fluid.T(x)
         fade = smooth_clip((T - self.T_min) / self.dT_fade, 0.0, 1.0, 0.05)
@@ -223,7 +242,8 @@ class HeatDemand(AbstractComponent):
         s = inlets["supply"]
         Q = self._draw(ctx, x)
         dx = (s.m_flow * (s.h - x) - Q) / self.M_fluid
-        return dx, {"heat_delivered": -Q}, {}
+        use = exergy.heat(-Q, self.fluid.T(x), ctx.T0)
+        return dx, {"heat_delivered": use}, {"exergy_delivered": -use.exergy}
 
     def signals(self, ctx, x, inlets, outlets):
         Q = self._draw(ctx, x)

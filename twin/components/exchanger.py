@@ -33,10 +33,12 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.march import relax_march
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
+
 
 class ExchangerState(eqx.Module):
     """State of a :class:`CounterflowExchanger`.
@@ -148,6 +150,18 @@ class CounterflowExchanger(AbstractComponent):
         if self.cold_dynamics == "dynamic":
             e = e + jnp.sum(self.M_cold / self.n_cells * x.h_cold)
         return e
+
+    def stored_exergy(self, x, T0):
+        # a dynamic gas hold-up does not keep its composition in the state: its exergy is
+        # evaluated as air's (the same approximation as its initial state)
+        n = self.n_cells
+        X = exergy.capacity_exergy(self.C_wall / n, x.T_wall, T0)
+        for fluid, dyn, M, h in ((self.hot_fluid, self.hot_dynamics, self.M_hot, x.h_hot),
+                                 (self.cold_fluid, self.cold_dynamics, self.M_cold, x.h_cold)):
+            if dyn == "dynamic":
+                Y = self._Y0(fluid)
+                X = X + M / n * jnp.sum(exergy.fluid_exergy(fluid, fluid.T(h, Y), Y, T0))
+        return X
 
     def _side(self, which, x, inlet: Stream):
         """(T of each cell in cell order, heat each cell *receives from the wall* [W], outlet h, T)."""

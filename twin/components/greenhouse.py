@@ -28,6 +28,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.march import coil_effectiveness
 from twin.core.schedule import Schedule
@@ -35,6 +36,9 @@ from twin.core.smooth import smooth_clip
 from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
 
+#: Exergy-to-energy ratio of solar radiation, Petela's ``1 - 4/3 (T0/Ts) + 1/3 (T0/Ts)^4``
+#: for a 5762 K sun and a 288 K dead state (Petela, J. Heat Transfer 86 (1964) 187-192).
+SOLAR_EXERGY_FACTOR = 0.933
 
 
 class GreenhouseState(eqx.Module):
@@ -84,8 +88,8 @@ class Greenhouse(AbstractComponent):
     outlets: ClassVar = ("return",)
     flow_paths: ClassVar = {"return": "supply"}
     flow_names: ClassVar = ("envelope_loss", "ground_loss", "solar_gain")
-    tally_names: ClassVar = ("heat_delivered",)
-    tally_units: ClassVar = {"heat_delivered": "W"}
+    tally_names: ClassVar = ("heat_delivered", "exergy_delivered")
+    tally_units: ClassVar = {"heat_delivered": "W", "exergy_delivered": "W"}
     state_info: ClassVar = {"T_air": ("K", "air temperature", ()), "T_soil": ("K", "soil temperature", ())}
     signal_info: ClassVar = {
         "T_air": ("K", "air temperature", ()),
@@ -108,6 +112,9 @@ class Greenhouse(AbstractComponent):
     def stored_energy(self, x):
         return self.C_air * (x.T_air - T_REF) + self.C_soil * (x.T_soil - T_REF)
 
+    def stored_exergy(self, x, T0):
+        return exergy.capacity_exergy(self.C_air, x.T_air, T0) + exergy.capacity_exergy(self.C_soil, x.T_soil, T0)
+
     def _heating(self, ctx, x, s: Stream):
         """(specific enthalpy drop [J/kg], heat to the air [W], valve share [-])."""
         u = smooth_clip(self.k_p * (self.T_set(ctx.t) - x.T_air), 0.0, 1.0, 0.02)
@@ -127,8 +134,13 @@ class Greenhouse(AbstractComponent):
         ground = -self.G_ground * (x.T_soil - self.T_ground)
         solar = self.Q_solar(ctx.t)
         dx = GreenhouseState(T_air=(Q + solar + env - soil) / self.C_air, T_soil=(soil + ground) / self.C_soil)
-        flows = {"envelope_loss": env, "ground_loss": ground, "solar_gain": solar}
-        return dx, flows, {"heat_delivered": Q}
+        flows = {
+            "envelope_loss": exergy.heat(env, x.T_air, ctx.T0),
+            "ground_loss": exergy.heat(ground, x.T_soil, ctx.T0),
+            "solar_gain": exergy.Flow(solar, SOLAR_EXERGY_FACTOR * solar),
+        }
+        # the useful effect: heat delivered into the air at its temperature
+        return dx, flows, {"heat_delivered": Q, "exergy_delivered": Q * (1.0 - ctx.T0 / x.T_air)}
 
     def signals(self, ctx, x, inlets, outlets):
         Q, u = outlets["return"].aux

@@ -27,6 +27,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip, smooth_max, smooth_min
@@ -107,7 +108,7 @@ class HeatPump(AbstractStatelessComponent):
 
     def rhs(self, ctx, x, inlets, outlets):
         Q_cond, W, Q_evap, _ = outlets["sink_out"].aux
-        return jnp.zeros(0), {"electricity": W}, {"heat_supplied": Q_cond, "heat_recovered": Q_evap}
+        return jnp.zeros(0), {"electricity": exergy.work(W)}, {"heat_supplied": Q_cond, "heat_recovered": Q_evap}
 
     def signals(self, ctx, x, inlets, outlets):
         Q_cond, W, Q_evap, cop = outlets["sink_out"].aux

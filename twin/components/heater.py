@@ -7,7 +7,8 @@ heating power), extended with a conversion efficiency: the heat to the fluid is
     Q = m · clip(h(T_set) - h_in, 0, P_nominal / m),
 
 the energy drawn is ``Q / η`` (electricity, or fuel on a lower-heating-value basis with the
-CO2 of its carbon), and ``Q (1/η - 1)`` is lost to ambient. The clip is smoothed over
+CO2 of its carbon), and ``Q (1/η - 1)`` is lost to ambient (counted at the ambient
+temperature: its exergy is destroyed inside the heater). The clip is smoothed over
 ``dh_smooth`` (about 0.1 K of liquid) so gradients exist at the set point and at capacity.
 With no flow nothing is heated. Energy balances exactly: ``m h_out = m h_in + Q``.
 
@@ -24,6 +25,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.smooth import smooth_clip
@@ -87,9 +89,9 @@ class Heater(AbstractStatelessComponent):
         P = Q / self.efficiency
         fuel = self.fuel is not None
         flows = {
-            "electricity": jnp.zeros(()) if fuel else P,
-            "fuel": P if fuel else jnp.zeros(()),
-            "conversion_loss": Q - P,
+            "electricity": exergy.nothing() if fuel else exergy.work(P),
+            "fuel": exergy.fuel(P, combustion.exergy_factor(self.fuel)) if fuel else exergy.nothing(),
+            "conversion_loss": exergy.heat(Q - P, ctx.T_ambient, ctx.T0),
         }
         co2 = 0.0
         if fuel:

@@ -43,6 +43,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.march import mean_temperature, relax_march
 from twin.core.stream import Stream
@@ -156,6 +157,14 @@ class PCMBank(AbstractComponent):
         m_node = self.mass / (self.n_channel * self.n_nodes)
         return jnp.sum(self.M_fluid / self.n_channel * x.h_fluid) + m_node * jnp.sum(x.h_pcm)
 
+    def stored_exergy(self, x, T0):
+        m_node = self.mass / (self.n_channel * self.n_nodes)
+        X = exergy.material_exergy(self.material, m_node, x.h_pcm, T0)
+        if self._dynamic:
+            ex = exergy.fluid_exergy(self.fluid, self.fluid.T(x.h_fluid), None, T0)
+            X = X + self.M_fluid / self.n_channel * jnp.sum(ex)
+        return X
+
     def _channel(self, ctx, x, inlet: Stream):
         """Fluid side of every channel cell: (T_fluid [K], heat into node 0 [W], shell loss [W],
         outlet (h, T)). Dynamic cells read their state; quasi-steady cells are marched."""
@@ -201,7 +210,8 @@ class PCMBank(AbstractComponent):
         net = jnp.concatenate([q_in[:, None], q_cond], axis=1) - jnp.concatenate([q_cond, zero], axis=1)
         m_node = self.mass / (self.n_channel * self.n_nodes)
         dh_p = net / m_node
-        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p), {"shell_loss": -jnp.sum(loss)}, {}
+        lost = exergy.heat(-loss, T_f, ctx.T0)  # per channel cell, at its fluid temperature
+        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p), {"shell_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)

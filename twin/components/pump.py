@@ -14,6 +14,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractStatelessComponent
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
@@ -61,7 +62,7 @@ class Pump(AbstractStatelessComponent):
 
     def rhs(self, ctx, x, inlets, outlets):
         m = outlets["outlet"].m_flow
-        return jnp.zeros(0), {"electricity": m * self._dh()}, {}
+        return jnp.zeros(0), {"electricity": exergy.work(m * self._dh())}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         return {"P_electric": outlets["outlet"].m_flow * self._dh()}

@@ -40,6 +40,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax.numpy as jnp
 
+from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.smooth import smooth_max
 from twin.core.stream import Stream
@@ -114,6 +115,9 @@ class StratifiedTank(AbstractComponent):
     def stored_energy(self, x):
         return self._geometry()[3] * jnp.sum(x)
 
+    def stored_exergy(self, x, T0):
+        return self._geometry()[3] * jnp.sum(exergy.fluid_exergy(self.fluid, self.fluid.T(x), None, T0))
+
     def outlet(self, ctx, x, port, inlets):
         i = 0 if port == "hot_out" else -1
         s = inlets["cold_in" if port == "hot_out" else "hot_in"]
@@ -139,14 +143,15 @@ class StratifiedTank(AbstractComponent):
         m_net = src.m_flow - load.m_flow  # downward positive
         down = smooth_max(m_net, 0.0, _M_SMOOTH)
         upw = smooth_max(-m_net, 0.0, _M_SMOOTH)  # down - upw == m_net exactly
-        _, q, loss = self._exchange(ctx, x)
+        T, q, loss = self._exchange(ctx, x)
         # enthalpy crossing each interface i|i+1 (downward positive), upwind
         f = down * x[:-1] - upw * x[1:]
         zero = jnp.zeros(1)
         adv = jnp.concatenate([zero, f]) - jnp.concatenate([f, zero])
         adv = adv.at[0].add(src.m_flow * src.h - load.m_flow * x[0])
         adv = adv.at[-1].add(load.m_flow * load.h - src.m_flow * x[-1])
-        return (adv + q) / M_layer, {"envelope_loss": jnp.sum(loss)}, {}
+        lost = exergy.heat(loss, T, ctx.T0)  # per layer, at the layer's temperature
+        return (adv + q) / M_layer, {"envelope_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T, _, loss = self._exchange(ctx, x)

@@ -15,15 +15,21 @@ ports, and the plant drives it in three passes per right-hand-side call:
    topological order; a cycle of such stateless elements is a scenario error.
 3. **derivatives and boundary flows** (:meth:`AbstractComponent.rhs`): with every inlet and
    outlet stream known, return the state derivative (same pytree structure as the state),
-   the component's boundary energy flows [W] (positive *into* the component: fuel,
-   electricity, heat from or to ambient, enthalpy of material charged or discharged, heat
-   delivered to a use) and its non-energy tallies (CO2 [kg/s], product [kg/s], ...).
+   the component's boundary flows as :class:`twin.core.exergy.Flow` (energy and exergy [W],
+   positive *into* the component: fuel, electricity, heat from or to ambient, material
+   charged or discharged, heat delivered to a use) and its non-energy tallies
+   (CO2 [kg/s], product [kg/s], ...).
 
 Energy is conserved by construction when, for every state, ``d stored_energy / dt`` equals
 the sum of inlet enthalpy flows minus outlet enthalpy flows plus the boundary flows. The
 audit (:mod:`twin.audit`) integrates each term alongside the state and checks it. Stored
 energies are linear in the state (enthalpy-like states), so Runge-Kutta steps preserve the
 balance to round-off, not just to the solver tolerance.
+
+The second law is audited the same way (:mod:`twin.core.exergy`): the plant integrates the
+exergy of every port stream and boundary flow, and each component reports the exergy it
+stores (:meth:`AbstractComponent.stored_exergy`), so that its exergy destruction over the run,
+``X_D = X_in - X_out - ΔX_stored``, can be checked to be non-negative.
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ class Context(eqx.Module):
     Parameters
     ----------
     t : Time since the start of the run. [s]
-    T_ambient : Ambient (dead-state) temperature at ``t``. [K]
+    T_ambient : Ambient temperature at ``t`` (what losses go to). [K]
+    T0 : Dead-state temperature of the exergy audit (fixed over the run). [K]
     """
 
     t: Float[Array, ""]
     T_ambient: Float[Array, ""]
+    T0: Float[Array, ""]
 
 
 class AbstractComponent(eqx.Module):
@@ -94,7 +102,8 @@ class AbstractComponent(eqx.Module):
         raise NotImplementedError
 
     def rhs(self, ctx: Context, x, inlets: dict[str, Stream], outlets: dict[str, Stream]):
-        """``(dx, flows, tallies)``: derivative, boundary energy flows [W], other rates."""
+        """``(dx, flows, tallies)``: derivative, boundary flows (``{name: Flow}``, one per
+        ``flow_names``), other rates."""
         raise NotImplementedError
 
     # --- state, energy and signals ---------------------------------------------------------
@@ -104,6 +113,10 @@ class AbstractComponent(eqx.Module):
 
     def stored_energy(self, x) -> Array:
         """Energy held in the component relative to 298.15 K, linear in the state. [J]"""
+        raise NotImplementedError
+
+    def stored_exergy(self, x, T0) -> Array:
+        """Exergy held in the component relative to the dead state at ``T0`` [K]. [J]"""
         raise NotImplementedError
 
     def signals(self, ctx: Context, x, inlets: dict[str, Stream], outlets: dict[str, Stream]):
@@ -126,4 +139,7 @@ class AbstractStatelessComponent(AbstractComponent):
         return jnp.zeros(0)
 
     def stored_energy(self, x) -> Array:
+        return jnp.zeros(())
+
+    def stored_exergy(self, x, T0) -> Array:
         return jnp.zeros(())

@@ -7,9 +7,14 @@ elements) and fixes two evaluation orders at build time. At run time
 tracing only, and the whole plant becomes one fused, jitted function.
 
 The state is ``{"components": {name: state}, "audit": {name: {term: value}}}``: the audit
-part integrates, for every component, the enthalpy it received and sent through its ports
-and each of its boundary flows, so that first-law closure can be checked after the run
-(:mod:`twin.audit`).
+part integrates, for every component, the enthalpy and the exergy it received and sent
+through its ports and each of its boundary flows (energy ``flow`` and exergy
+``flow_exergy``), so that first-law closure and the second law can be checked after the run
+(:mod:`twin.audit`). Two more parts integrate what the KPIs need: ``"connections"`` holds,
+per connection (keyed by its outlet ``"component.port"``), the enthalpy flow above the dead
+state ``m (h - h(T0))`` (heat released if the stream were cooled to T0: the recoverable waste
+heat of a flue) and its exergy; ``"economics"`` holds the grid CO2 and the cost of the
+electricity drawn, whose factors vary in time.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from twin.core.component import AbstractComponent, Context
+from twin.core.exergy import Flow, fluid_exergy
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
 
@@ -47,24 +53,41 @@ class Wiring:
         return dict(self.source_of)[inlet]
 
 
+class Economics(eqx.Module):
+    """Time-varying factors integrated with the run (the rest of the economics is post-hoc).
+
+    Parameters
+    ----------
+    grid_co2 : CO2 emitted per unit of grid electricity drawn, over time. [kg/J]
+    electricity_price : Price of grid electricity over time. [currency/J]
+    """
+
+    grid_co2: Schedule
+    electricity_price: Schedule
+
+
 class Plant(eqx.Module):
     """Components and their wiring, as one pytree (parameters are its array leaves).
 
     Parameters
     ----------
     components : The components by name (order is irrelevant to the result).
-    T_ambient : Ambient (dead-state) temperature as a schedule. [K]
+    T_ambient : Ambient temperature as a schedule. [K]
+    T_dead : Dead-state temperature of the exergy audit. [K]
     wiring : Static connection data from :func:`build_plant`.
+    economics : Grid CO2 and electricity price schedules, or None.
     """
 
     components: dict[str, AbstractComponent]
     T_ambient: Schedule
+    T_dead: jnp.ndarray
     wiring: Wiring = eqx.field(static=True)
+    economics: Economics | None = None
 
     # ------------------------------------------------------------------ evaluation
     def _streams(self, t, y):
         comps = self.components
-        ctx = Context(t=t, T_ambient=self.T_ambient(t))
+        ctx = Context(t=t, T_ambient=self.T_ambient(t), T0=self.T_dead)
         src = dict(self.wiring.source_of)
         m: dict[Port, jnp.ndarray] = {}
         for c, p in self.wiring.mass_order:
@@ -86,9 +109,23 @@ class Plant(eqx.Module):
         outlets = {c: {p: s[(c, p)] for p in comps[c].outlets} for c in comps}
         return ctx, inlets, outlets
 
+    def _connection_flows(self, inlets):
+        """Per connection (keyed by its inlet port): exergy flow and enthalpy flow above the
+        dead state. [W], [W]"""
+        x_port, heat = {}, {}
+        for (c, i), _ in self.wiring.source_of:
+            st, fluid = inlets[c][i], self.components[c].port_fluid(i)
+            x_port[(c, i)] = st.m_flow * fluid_exergy(fluid, st.T, st.Y, self.T_dead)
+            heat[(c, i)] = st.m_flow * (st.h - fluid.h(self.T_dead, st.Y))
+        return x_port, heat
+
     def vector_field(self, t, y):
         """Time derivative of the plant state ``y`` at time ``t`` (the ODE right-hand side)."""
         ctx, inlets, outlets = self._streams(t, y["components"])
+        x_port, heat = self._connection_flows(inlets)
+        x_out: dict[str, list] = {n: [] for n in self.components}
+        for (c, i), (sc, _) in self.wiring.source_of:
+            x_out[sc].append(x_port[(c, i)])
         dx, daudit = {}, {}
         for name, comp in self.components.items():
             x = y["components"][name]
@@ -97,24 +134,46 @@ class Plant(eqx.Module):
             a = {
                 "stream_in": _sum(st.enthalpy_flow for st in inlets[name].values()),
                 "stream_out": _sum(st.enthalpy_flow for st in outlets[name].values()),
+                "exergy_in": _sum(x_port[(name, i)] for i in comp.inlets),
+                "exergy_out": _sum(x_out[name]),
             }
-            a.update({k: jnp.asarray(flows[k], dtype=float) for k in comp.flow_names})
+            for k in comp.flow_names:
+                f = flows[k]
+                if not isinstance(f, Flow):
+                    raise TypeError(f"{type(comp).__name__}.rhs returned {type(f).__name__} for "
+                                    f"flow {k!r}; boundary flows must be twin.core.exergy.Flow")
+                a[k], a[f"{k}_exergy"] = f.power, f.exergy
             a.update({k: jnp.asarray(tallies[k], dtype=float) for k in comp.tally_names})
             daudit[name] = a
-        return {"components": dx, "audit": daudit}
+        conns = {
+            f"{sc}.{sp}": {"heat": heat[(c, i)], "exergy": x_port[(c, i)]}
+            for (c, i), (sc, sp) in self.wiring.source_of
+        }
+        out = {"components": dx, "audit": daudit, "connections": conns}
+        if self.economics is not None:
+            P_el = _sum(daudit[n]["electricity"] for n, c in self.components.items() if "electricity" in c.flow_names)
+            out["economics"] = {"grid_co2": P_el * self.economics.grid_co2(t),
+                                "electricity_cost": P_el * self.economics.electricity_price(t)}
+        return out
 
     def initial_state(self):
         """Plant state at t = 0, audit integrals at zero."""
         comps = {n: c.initial_state() for n, c in self.components.items()}
-        audit = {
-            n: {k: jnp.zeros(()) for k in ("stream_in", "stream_out", *c.flow_names, *c.tally_names)}
-            for n, c in self.components.items()
-        }
-        return {"components": comps, "audit": audit}
+        audit = {n: {k: jnp.zeros(()) for k in audit_terms(c)} for n, c in self.components.items()}
+        zero = jnp.zeros(())
+        conns = {f"{sc}.{sp}": {"heat": zero, "exergy": zero} for _, (sc, sp) in self.wiring.source_of}
+        y = {"components": comps, "audit": audit, "connections": conns}
+        if self.economics is not None:
+            y["economics"] = {"grid_co2": zero, "electricity_cost": zero}
+        return y
 
     def stored_energy(self, y) -> dict[str, jnp.ndarray]:
         """Energy stored in each component relative to 298.15 K. [J]"""
         return {n: c.stored_energy(y["components"][n]) for n, c in self.components.items()}
+
+    def stored_exergy(self, y) -> dict[str, jnp.ndarray]:
+        """Exergy stored in each component relative to the dead state ``T_dead``. [J]"""
+        return {n: c.stored_exergy(y["components"][n], self.T_dead) for n, c in self.components.items()}
 
     def signals(self, t, y) -> dict[str, jnp.ndarray]:
         """Every observable at time ``t``: component signals and the stream on each connection."""
@@ -129,7 +188,15 @@ class Plant(eqx.Module):
             out[f"{sc}.{sp}.T"] = st.T
         for name, e in self.stored_energy(y).items():
             out[f"{name}.E_stored"] = e
+        for name, e in self.stored_exergy(y).items():
+            out[f"{name}.X_stored"] = e
         return out
+
+
+def audit_terms(comp: AbstractComponent) -> tuple[str, ...]:
+    """Names of the integrals the plant keeps for ``comp`` (see the module docstring)."""
+    flows = tuple(k for f in comp.flow_names for k in (f, f"{f}_exergy"))
+    return ("stream_in", "stream_out", "exergy_in", "exergy_out", *flows, *comp.tally_names)
 
 
 def _public(st: Stream) -> Stream:
@@ -149,11 +216,14 @@ def build_plant(
     components: dict[str, AbstractComponent],
     connections: list[tuple[str, str]],
     T_ambient: Schedule,
+    T_dead: float | None = None,
+    economics: Economics | None = None,
 ) -> Plant:
     """Check the wiring and return the :class:`Plant`.
 
     ``connections`` are ``("component.outlet", "component.inlet")`` pairs. All problems are
-    collected and raised together as one :class:`WiringError`.
+    collected and raised together as one :class:`WiringError`. ``T_dead`` [K] is the
+    dead-state temperature of the exergy audit; by default the ambient at t = 0.
     """
     problems: list[tuple[int | None, str]] = []
     source_of: dict[Port, Port] = {}
@@ -219,4 +289,5 @@ def build_plant(
                     "make one of them dynamic")]
         ) from None
     wiring = Wiring(tuple(sorted(source_of.items())), mass_order, thermal_order)
-    return Plant(dict(sorted(components.items())), T_ambient, wiring)
+    T0 = jnp.asarray(T_ambient(0.0) if T_dead is None else T_dead, dtype=float)
+    return Plant(dict(sorted(components.items())), T_ambient, T0, wiring, economics)

@@ -100,7 +100,8 @@ def _integrate(plant: Plant, y0, ts, jump_ts, cfg: SolverConfig):
     if cfg.method in IMPLICIT:
         solver = SOLVERS[cfg.method](root_finder=diffrax.VeryChord(rtol=cfg.rtol, atol=cfg.atol))
     pid = diffrax.PIDController(
-        rtol=cfg.rtol, atol=cfg.atol, pcoeff=cfg.pcoeff, icoeff=cfg.icoeff, dtmax=cfg.dtmax
+        rtol=cfg.rtol, atol=cfg.atol, pcoeff=cfg.pcoeff, icoeff=cfg.icoeff, dtmax=cfg.dtmax,
+        norm=_physical_rms_norm(y0, y0_flat.size),
     )
     controller = diffrax.ClipStepSizeController(pid, jump_ts=jump_ts)
 
@@ -117,6 +118,35 @@ def _integrate(plant: Plant, y0, ts, jump_ts, cfg: SolverConfig):
     )
     ys, sig = sol.ys
     return sol.ts, ys, sig, sol.result, sol.stats
+
+
+def _physical_rms_norm(y0, size: int):
+    """RMS norm over the components' states only, for the step-size controller.
+
+    The audit integrals (enthalpy, exergy, tallies, costs) are outputs, not dynamics: the
+    state error drives theirs, and counting them in an RMS norm would dilute the error of
+    the physical states as more of them are added (a run's accuracy must not depend on how
+    much is being audited). First-law closure is exact whatever the step (see
+    :mod:`twin.audit`).
+    """
+    # the order of jax.flatten_util.ravel_pytree: leaves in tree_flatten order, each raveled
+    mask_tree = {k: jax.tree_util.tree_map(lambda a, k=k: (k == "components", np.size(a)), v,
+                                           is_leaf=lambda a: hasattr(a, "shape"))
+                 for k, v in y0.items()}
+    leaves = jax.tree_util.tree_leaves(mask_tree, is_leaf=lambda a: isinstance(a, tuple))
+    mask = np.concatenate([np.full(size, float(phys)) for phys, size in leaves] or [np.zeros(0)])
+    assert mask.size == size, "the mask must follow ravel_pytree's order"
+    n = max(float(mask.sum()), 1.0)
+
+    keep = mask > 0
+
+    def norm(err):
+        # select, not multiply: an audit entry that overflowed on a far too long trial step
+        # must not turn into 0 * inf = nan; a non-finite error rejects the step and shrinks it
+        value = jnp.sqrt(jnp.sum(jnp.where(keep, err, 0.0) ** 2) / n)
+        return jnp.where(jnp.isnan(value), jnp.inf, value)
+
+    return norm
 
 
 def _structure_key(plant, y0, ts, jump_ts, cfg):

@@ -27,9 +27,10 @@ from typing import Any
 import jax.numpy as jnp
 from pydantic import ValidationError
 
-from twin.core.plant import Plant, WiringError, build_plant
+from twin.core.plant import Economics, Plant, WiringError, build_plant
 from twin.core.schedule import Schedule
 from twin.core.solve import SolverConfig
+from twin.kpi import KPIConfig
 from twin.scenario import schema as S
 from twin.scenario.errors import Problem, ScenarioError, problems_from_pydantic
 from twin.scenario.yamlio import LineMap, apply_override, load_yaml_text
@@ -92,6 +93,8 @@ class Scenario:
     parameters
         Scenario path (``"recuperator.UA"``, ``"furnace.wall.layers.0.thickness"``) -> where
         that scalar parameter lives in :attr:`plant`.
+    kpi_config
+        The waste-heat KPI boundary and the economics (:class:`twin.kpi.KPIConfig`).
     """
 
     name: str
@@ -106,6 +109,7 @@ class Scenario:
     checks: list
     overrides: tuple[str, ...] = ()
     parameters: dict[str, ParameterRef] = dataclasses.field(default_factory=dict)
+    kpi_config: KPIConfig = dataclasses.field(default_factory=KPIConfig)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -137,7 +141,7 @@ class _Params:
 
 # ---------------------------------------------------------------------- components
 def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
-    from twin.components.furnace import Furnace
+    from twin.components.furnace import AirPreheatFurnace, Furnace
     from twin.thermo.combustion import FUELS
     from twin.thermo.pcm import load_material
 
@@ -155,6 +159,8 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         ("heat_transfer.eps_gas_wall", "eps_gas_wall", "fraction"),
         ("heat_transfer.eps_wall_load", "eps_wall_load", "fraction"),
         ("heat_transfer.h_conv", "h_conv", "heat_transfer_coefficient"),
+        ("load.cullet_share", "cullet_share", "fraction"),
+        ("load.batch_co2", "batch_co2", "dimensionless"),
     ]:
         p(path, field, dim)
     if pi is not None:
@@ -168,7 +174,8 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
                                  ("specific_heat", "layer_cp", "specific_heat")]:
             p(f"wall.layers.{k}.{name}", field, dim, k)
     layers = wall.layers
-    return Furnace(
+    cls = AirPreheatFurnace if m.combustion_air == "preheated" else Furnace
+    return cls(
         firing_rate=_a(m.firing_rate),
         firing_schedule=to_schedule(m.firing),
         # without PI control these are unused; neutral values keep the pytree shape fixed
@@ -197,6 +204,8 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         T_wall_inner_initial=_a(wall.initial_inner_temperature),
         T_ambient_initial=_a(ctx["T_ambient_initial"]),
         M_gas=_a(m.gas_holdup),
+        cullet_share=_a(load.cullet_share),
+        batch_co2=_a(load.batch_co2),
         fuel=None if m.fuel == "electric" else FUELS[m.fuel],
         control="pi" if pi else "schedule",
         gas_dynamics=m.gas_dynamics,
@@ -304,6 +313,40 @@ def _stratified_tank(m, p: _Params, ctx: dict):
                           n_layers=m.layers)
 
 
+def _pipe(m, p: _Params, ctx: dict):
+    from twin.components.pipe import Pipe
+
+    for path, field, dim in [("length", "length", "length"), ("diameter", "diameter", "length"),
+                             ("U_loss", "U_loss", "thermal_conductivity")]:
+        p(path, field, dim)
+    return Pipe(length=_a(m.length), diameter=_a(m.diameter), U_loss=_a(m.U_loss),
+                T_surroundings=to_schedule(m.surroundings) if m.surroundings is not None else None,
+                T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_cells=m.cells)
+
+
+def _fab_hvac(m, p: _Params, ctx: dict):
+    from twin.components.heat_users import FabHVAC
+    from twin.thermo.combustion import FUELS
+
+    for path, field, dim in [("dehumidified_temperature", "T_dehum", "temperature"), ("UA", "UA", "thermal_conductance"),
+                             ("window", "window", "temperature_difference"),
+                             ("backup_efficiency", "backup_efficiency", "fraction")]:
+        p(path, field, dim)
+    return FabHVAC(air_flow=to_schedule(m.air_flow), T_set=to_schedule(m.supply_set_point),
+                   T_dehum=_a(m.dehumidified_temperature), UA=_a(m.UA), window=_a(m.window),
+                   backup_efficiency=_a(m.backup_efficiency), fluid=_fluid(m.fluid),
+                   backup_fuel=None if m.backup == "electric" else FUELS[m.backup])
+
+
+def _district_substation(m, p: _Params, ctx: dict):
+    from twin.components.heat_users import DistrictSubstation
+
+    p("secondary_return", "T_sec_return", "temperature")
+    p("UA", "UA", "thermal_conductance")
+    return DistrictSubstation(Q_demand=to_schedule(m.demand), T_sec_supply=to_schedule(m.secondary_supply),
+                              T_sec_return=_a(m.secondary_return), UA=_a(m.UA), fluid=_fluid(m.fluid))
+
+
 def _heater(m, p: _Params, ctx: dict):
     from twin.components.heater import Heater
     from twin.thermo.combustion import FUELS
@@ -318,6 +361,7 @@ def _heater(m, p: _Params, ctx: dict):
 
 def _heat_pump(m, p: _Params, ctx: dict):
     from twin.components.heat_pump import HeatPump
+    from twin.components.heat_users import DistrictSubstation, FabHVAC
 
     for path, field, dim in [("nominal_power", "Q_nominal", "power"),
                              ("carnot_efficiency", "eta_carnot", "fraction"),
@@ -379,10 +423,11 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 
 
 _BUILDERS = {
-    "furnace": _furnace, "counterflow_exchanger": _exchanger, "pcm_bank": _pcm_bank,
+    "furnace": _furnace, "counterflow_exchanger": _exchanger, "recuperator": _exchanger, "pipe": _pipe,
+    "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
     "stratified_tank": _stratified_tank, "heater": _heater, "heat_pump": _heat_pump,
-    "greenhouse": _greenhouse, "splitter": _splitter, "mixer": _mixer,
+    "greenhouse": _greenhouse, "fab_hvac": _fab_hvac, "district_substation": _district_substation, "splitter": _splitter, "mixer": _mixer,
     "source": _source, "stack": _stack,
 }
 
@@ -394,17 +439,30 @@ def _component_classes() -> dict[str, type]:
     from twin.components.furnace import Furnace
     from twin.components.greenhouse import Greenhouse
     from twin.components.heat_pump import HeatPump
+    from twin.components.heat_users import DistrictSubstation, FabHVAC
     from twin.components.heater import Heater
     from twin.components.junctions import Mixer, Splitter
     from twin.components.pcm_bank import PCMBank
+    from twin.components.pipe import Pipe
     from twin.components.pump import Pump
     from twin.components.tank import StratifiedTank
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
+            "recuperator": CounterflowExchanger, "pipe": Pipe,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
             "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
-            "heat_pump": HeatPump, "greenhouse": Greenhouse, "splitter": Splitter,
+            "heat_pump": HeatPump, "greenhouse": Greenhouse, "fab_hvac": FabHVAC,
+            "district_substation": DistrictSubstation, "splitter": Splitter,
             "mixer": Mixer, "source": Source, "stack": Stack}
+
+
+def _class_of(classes: dict[str, type], kind: str, data: dict) -> type:
+    """The component class a (possibly invalid) entry stands for: its ports depend on options."""
+    if kind == "furnace" and data.get("combustion_air") == "preheated":
+        from twin.components.furnace import AirPreheatFurnace
+
+        return AirPreheatFurnace
+    return classes[kind]
 
 
 def build_component(name: str, model: Any, parameters: dict[str, ParameterRef] | None = None,
@@ -508,10 +566,10 @@ def _wiring_problems(err: WiringError, file: str, linemap: LineMap,
 
 
 def _check_wiring(components: dict, connections: list[tuple[int, str, str]], T_ambient: Schedule,
-                  file: str, linemap: LineMap) -> tuple[Plant | None, list[Problem]]:
+                  file: str, linemap: LineMap, **plant_options) -> tuple[Plant | None, list[Problem]]:
     pairs = [(a, b) for _, a, b in connections]
     try:
-        return build_plant(components, pairs, T_ambient), []
+        return build_plant(components, pairs, T_ambient, **plant_options), []
     except WiringError as err:
         return None, _wiring_problems(err, file, linemap, [k for k, _, _ in connections],
                                       components)
@@ -626,17 +684,20 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
                 where, line = linemap.locate(("components", name), file)
                 problems.append(Problem(where, line, f"components.{name}", "",
                                         f"cannot build this {cm.type}: {exc}"))
-                built[name] = _Stub(classes[cm.type])
+                built[name] = _Stub(_class_of(classes, cm.type, cm.model_dump()))
     else:
         for name, raw in _raw_components(data).items():
             kind = raw.get("type") if isinstance(raw, dict) else None
             if isinstance(name, str):
                 known = isinstance(kind, str) and kind in classes
-                built[name] = _Stub(classes[kind]) if known else _Wildcard()
+                built[name] = _Stub(_class_of(classes, kind, raw)) if known else _Wildcard()
         T_ambient = Schedule.constant(288.15)
 
-    plant, wiring = _check_wiring(built, raw_conns, T_ambient, file, linemap)
+    options = _plant_options(model) if model is not None else {}
+    plant, wiring = _check_wiring(built, raw_conns, T_ambient, file, linemap, **options)
     problems.extend(wiring)
+    if plant is not None and model is not None:
+        problems.extend(_check_kpi_refs(model, plant, file, linemap))
     if problems:
         raise ScenarioError(problems)
     assert model is not None and plant is not None
@@ -649,7 +710,69 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), model=model, plant=plant,
         solver=config, duration=model.duration, output_interval=model.output_interval,
         checks=list(model.checks), overrides=overrides, parameters=parameters,
+        kpi_config=_kpi_config(model, plant),
     )
+
+
+def _plant_options(model: S.ScenarioModel) -> dict:
+    """Dead state and time-varying economics for :func:`twin.core.plant.build_plant`."""
+    econ = model.economics
+    options: dict[str, Any] = {"T_dead": model.ambient.dead_state}
+    if econ is not None and (econ.grid_co2 is not None or econ.electricity_price is not None):
+        zero = Schedule.constant(0.0)
+        options["economics"] = Economics(
+            grid_co2=to_schedule(econ.grid_co2) if econ.grid_co2 is not None else zero,
+            electricity_price=to_schedule(econ.electricity_price) if econ.electricity_price is not None else zero,
+        )
+    return options
+
+
+def _kpi_config(model: S.ScenarioModel, plant: Plant) -> KPIConfig:
+    rec, econ = model.recovery, model.economics
+    cfg: dict[str, Any] = {"has_grid": plant.economics is not None, "duration": model.duration}
+    if rec is not None:
+        cfg.update(waste_heat=tuple(rec.waste_heat), recovered=tuple(rec.recovered),
+                   delivered=tuple(rec.delivered))
+    if econ is not None:
+        cfg.update(currency=econ.currency, fuel_price=econ.fuel_price,
+                   output_value=tuple(econ.output_value.items()), output_rate=econ.output_rate)
+    return KPIConfig(**cfg)
+
+
+def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: LineMap) -> list[Problem]:
+    """Every name in ``recovery:`` and ``economics.output_value`` must exist in the plant."""
+    out = []
+    comps = plant.components
+    outlets = sorted(f"{c}.{p}" for c, comp in comps.items() for p in comp.outlets)
+
+    def terms(c):
+        comp = comps[c]
+        return (*comp.tally_names, *comp.flow_names)
+
+    def bad(path: tuple, given: str, accepted: str):
+        where, line = linemap.locate(path, file)
+        out.append(Problem(where, line, ".".join(map(str, path)), repr(given), accepted))
+
+    if model.recovery is not None:
+        for k, ref in enumerate(model.recovery.waste_heat):
+            if ref not in outlets:
+                bad(("recovery", "waste_heat", k), ref, f"a connected outlet: {', '.join(outlets)}")
+        for field in ("recovered", "delivered"):
+            for k, ref in enumerate(getattr(model.recovery, field)):
+                c, _, t = ref.partition(".")
+                if c not in comps:
+                    bad(("recovery", field, k), ref, f"a component's tally; components: {', '.join(comps)}")
+                elif t not in terms(c):
+                    bad(("recovery", field, k), ref, f"a tally or flow of {c}: {', '.join(terms(c))}")
+    if model.economics is not None:
+        for ref in model.economics.output_value:
+            c, _, t = ref.partition(".")
+            mass = [k for k in comps[c].tally_names if comps[c].tally_units.get(k, "kg/s") == "kg/s"] if c in comps else []
+            if t not in mass:
+                accepted = (f"a mass tally of {c}: {', '.join(mass) or 'none'}" if c in comps
+                            else f"a component's mass tally; components: {', '.join(comps)}")
+                bad(("economics", "output_value", ref), ref, accepted)
+    return out
 
 
 def check_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:

@@ -205,6 +205,13 @@ class FurnaceLoad(StrictModel):
         Charging multiplier over time (constant or schedule). [-]
     pull
         Pulling multiplier over time; defaults to ``production``. [-]
+    cullet_share
+        Recycled share of the charge (cullet), ``0.5`` or ``"50 %"``; it enters already
+        transformed, saving the card's transformation enthalpy. Only for charges whose
+        transformation does not reverse on cooling (glass batch to glass), not for steel,
+        whose alpha-gamma transformation is reversible. [-]
+    batch_co2
+        Process CO2 per kg of product made from batch (carbonates), e.g. ``0.19``. [kg/kg]
     """
 
     material: Material
@@ -214,6 +221,8 @@ class FurnaceLoad(StrictModel):
     charge_rate: Quantity("mass_flow", ge=0)
     production: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
     pull: Optional[Multiplier] = None
+    cullet_share: Fraction = 0.0
+    batch_co2: Quantity("dimensionless", ge=0, le=1) = 0.0
 
 
 class WallLayer(StrictModel):
@@ -301,6 +310,9 @@ class FurnaceModel(_Component):
         ``quasi_steady`` (default, non-stiff) or ``dynamic`` (needs an implicit solver).
     gas_holdup
         Gas mass in the combustion space (``dynamic`` only). [kg]
+    combustion_air
+        ``ambient`` (default) or ``preheated``: the air leaves through the port ``air_out``
+        and must come back, through a recuperator or regenerator, into ``air_in``.
     load, wall, heat_transfer
         See :class:`FurnaceLoad`, :class:`FurnaceWall`, :class:`FurnaceHeatTransfer`.
     """
@@ -313,6 +325,7 @@ class FurnaceModel(_Component):
     excess_air: Quantity("dimensionless", ge=0) = 0.1
     gas_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
     gas_holdup: PositiveMass = 10.0
+    combustion_air: Literal["ambient", "preheated"] = "ambient"
     load: FurnaceLoad
     wall: FurnaceWall
     heat_transfer: FurnaceHeatTransfer = FurnaceHeatTransfer()
@@ -364,6 +377,55 @@ class CounterflowExchangerModel(_Component):
         Field(None, validate_default=True)
     cold_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("cold"))] = \
         Field(None, validate_default=True)
+    initial_temperature: Temperature
+
+
+class RecuperatorModel(CounterflowExchangerModel):
+    """``type: recuperator``: a counterflow gas/gas exchanger preheating combustion air with
+    flue gas (a metallic recuperator; Trinks et al., *Industrial Furnaces*, 6th ed., ch. 9).
+
+    The same model as ``counterflow_exchanger`` with gas defaults: flue gas hot, air cold,
+    both sides quasi-steady (gas residence times are fractions of a second). Connect
+    ``furnace.air_out -> cold_in`` and ``cold_out -> furnace.air_in`` of a furnace with
+    ``combustion_air: preheated``.
+    """
+
+    type: Literal["recuperator"]
+    cold_fluid: AnyFluid = "air"
+    cold_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
+
+
+class PipeModel(_Component):
+    """``type: pipe``: insulated pipe with transport delay and heat loss
+    (:class:`twin.components.pipe.Pipe`).
+
+    Attributes
+    ----------
+    fluid
+        The liquid carried.
+    length
+        Pipe length. [m]
+    diameter
+        Inner diameter. [m]
+    U_loss
+        Heat-loss conductance per metre of pipe (insulation and soil), e.g. ``0.3 W/m/K``
+        for a pre-insulated DN100 district-heating pipe. [W/(m K)]
+    surroundings
+        Temperature the pipe loses heat to (constant or scheduled; a buried pipe's ground
+        temperature); default the ambient. [K]
+    cells
+        Finite volumes along the pipe (more: a sharper front, smaller steps). [-]
+    initial_temperature
+        Initial fluid temperature. [K]
+    """
+
+    type: Literal["pipe"]
+    fluid: LiquidName
+    length: PositiveLength
+    diameter: PositiveLength
+    U_loss: Quantity("thermal_conductivity", ge=0) = 0.0
+    surroundings: Optional[Scheduled("temperature", gt=0)] = None
+    cells: _count(2) = 20
     initial_temperature: Temperature
 
 
@@ -604,6 +666,67 @@ class HeatPumpModel(_Component):
     set_point: Scheduled("temperature", gt=0)
 
 
+class FabHVACModel(_Component):
+    """``type: fab_hvac``: make-up-air reheat of a semiconductor fab
+    (:class:`twin.components.heat_users.FabHVAC`).
+
+    Attributes
+    ----------
+    fluid
+        Heating water of the reheat coils.
+    air_flow
+        Make-up air mass flow, constant or scheduled. [kg/s]
+    supply_set_point
+        Supply-air set point (constant or scheduled). [K]
+    dehumidified_temperature
+        Air temperature after the dehumidifying cooling coil (11-13 degC typical). [K]
+    UA
+        Reheat coil conductance. [W/K]
+    window
+        Half-width of the supply-air window (tight: 0.5 K). [K]
+    backup
+        The fab's own reheat: ``electric`` or a fuel (``natural_gas``, ...).
+    backup_efficiency
+        Its heat over energy drawn (fuel on the LHV basis). [-]
+    """
+
+    type: Literal["fab_hvac"]
+    fluid: LiquidName
+    air_flow: Scheduled("mass_flow", ge=0)
+    supply_set_point: Scheduled("temperature", gt=0)
+    dehumidified_temperature: Temperature
+    UA: Quantity("thermal_conductance", gt=0)
+    window: Quantity("temperature_difference", gt=0) = 0.5
+    backup: Fuel = "natural_gas"
+    backup_efficiency: Quantity("fraction", gt=0, le=1) = 0.9
+
+
+class DistrictSubstationModel(_Component):
+    """``type: district_substation``: a building substation with a demand profile
+    (:class:`twin.components.heat_users.DistrictSubstation`).
+
+    Attributes
+    ----------
+    fluid
+        Primary (network) water.
+    demand
+        Secondary heat demand, constant or scheduled. [W]
+    secondary_supply
+        Secondary supply temperature (constant or scheduled: a heating curve). [K]
+    secondary_return
+        Secondary return temperature. [K]
+    UA
+        Substation exchanger conductance. [W/K]
+    """
+
+    type: Literal["district_substation"]
+    fluid: LiquidName
+    demand: Scheduled("power", ge=0)
+    secondary_supply: Scheduled("temperature", gt=0)
+    secondary_return: Temperature
+    UA: Quantity("thermal_conductance", gt=0)
+
+
 class GreenhouseModel(_Component):
     """``type: greenhouse``: two-node greenhouse with pipe-rail heating
     (:class:`twin.components.greenhouse.Greenhouse`).
@@ -717,9 +840,9 @@ class StackModel(_Component):
     fluid: Optional[AnyFluid] = None
 
 
-COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, PCMBankModel, PumpModel,
+COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, RecuperatorModel, PipeModel, PCMBankModel, PumpModel,
                     MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, HeatPumpModel,
-                    GreenhouseModel, SplitterModel,
+                    GreenhouseModel, FabHVACModel, DistrictSubstationModel, SplitterModel,
                     MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS

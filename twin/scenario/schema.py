@@ -21,6 +21,17 @@ Top level (``ScenarioModel``)::
       furnace: {type: furnace, ...}    # one entry per component, keyed by its name
     connections:
       - [furnace.exhaust, recuperator.hot_in]   # [component.outlet, component.inlet]
+    recovery:                          # optional: the KPI boundary of waste-heat recovery
+      waste_heat: [furnace.exhaust]    #   connections carrying recoverable waste heat
+      recovered: [oil_heater.heat_recovered]   # heat taken from them (tallies)
+      delivered: [moulds.heat_delivered]       # recovered heat put to use
+    economics:                         # optional: prices, grid CO2, value of the output
+      currency: EUR
+      fuel_price: 0.045 EUR/kWh        # per kWh of fuel LHV
+      electricity_price: 0.16 EUR/kWh  # also {nominal: 0.16 EUR/kWh, schedule: tariff}
+      grid_co2: 0.38 kg/kWh            # constant or scheduled
+      output_value: {furnace.product_mass: 420 EUR/t}
+      output_rate: 2500 EUR/h          # or/and: value of output per hour (unmodelled products)
     checks:
       - {kpi: energy_closure, max: 1.0e-6}
 
@@ -49,6 +60,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     ValidationInfo,
     field_validator,
@@ -57,6 +69,8 @@ from pydantic import (
 
 from twin.scenario.fields import (
     PositiveTime,
+    Quantity,
+    Temperature,
     StrictModel,
 )
 
@@ -111,6 +125,95 @@ class AmbientModel(StrictModel):
 
     temperature: Scheduled("temperature") = Field(
         default_factory=lambda: ScheduleSpec.constant(288.15))
+    dead_state: Optional[Temperature] = None
+    """Dead-state temperature of the exergy audit; default: the ambient at t = 0. [K]"""
+
+
+class RecoveryModel(StrictModel):
+    """Where the scenario draws the boundary of its waste-heat KPIs (:mod:`twin.kpi`).
+
+    Attributes
+    ----------
+    waste_heat
+        Connections, named by their outlet ``component.port``, whose heat above the dead
+        state counts as recoverable waste heat (a furnace's exhaust, an oven's exhaust air).
+    recovered
+        ``component.term`` tallies (or boundary flows) of heat recovered from them.
+    delivered
+        ``component.term`` of recovered heat delivered to a use.
+    """
+
+    waste_heat: Annotated[list[PortRef], Field(min_length=1)]
+    recovered: list[PortRef] = []
+    delivered: list[PortRef] = []
+
+
+_PRICE = re.compile(r"^\s*(\S+)\s*([A-Z]{3})\s*/\s*(\S.*?)\s*$")
+
+
+def _price_text(value: Any) -> Any:
+    """``"0.15 EUR/kWh"`` -> ``"0.15 1/(kWh)"``: the currency code is checked against the
+    scenario's ``currency`` by :class:`EconomicsModel` and is not a unit (twin.units)."""
+    if isinstance(value, str):
+        m = _PRICE.match(value)
+        return f"{m[1]} 1/({m[3]})" if m else value
+    if isinstance(value, dict) and "nominal" in value:
+        return {**value, "nominal": _price_text(value["nominal"])}
+    return value
+
+
+def _currencies(value: Any) -> set[str]:
+    if isinstance(value, str):
+        m = _PRICE.match(value)
+        return {m[2]} if m else set()
+    if isinstance(value, dict):
+        return set().union(*(_currencies(v) for v in value.values())) if value else set()
+    return set()
+
+
+class EconomicsModel(StrictModel):
+    """Prices, the grid's CO2 factor and the value of the plant's output.
+
+    Prices are written with the currency and the unit they are per, ``"0.045 EUR/kWh"``,
+    ``"420 EUR/t"``; the currency must be the one named in ``currency`` (money is never
+    converted).
+
+    Attributes
+    ----------
+    currency
+        Three-letter currency code (ISO 4217), default ``EUR``.
+    fuel_price
+        Fuel price per unit of lower-heating-value energy. [currency/J]
+    electricity_price
+        Grid electricity price, constant or scheduled (time-of-use tariffs). [currency/J]
+    grid_co2
+        Grid CO2 emission factor, constant or scheduled. [kg/J]
+    output_value
+        ``{component.tally: value per unit}`` of the plant's output, e.g.
+        ``{furnace.product_mass: 420 EUR/t}``. [currency/kg]
+    output_rate
+        Value of output per unit time, for products twin does not model as a mass, e.g.
+        ``2500 EUR/h``. [currency/s]
+    """
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    fuel_price: Annotated[Optional[Quantity("price_per_energy", ge=0)], BeforeValidator(_price_text)] = None
+    electricity_price: Annotated[Optional[Scheduled("price_per_energy", ge=0)], BeforeValidator(_price_text)] = None
+    grid_co2: Optional[Scheduled("emission_factor", ge=0)] = None
+    output_value: dict[PortRef, Annotated[Quantity("price_per_mass", ge=0), BeforeValidator(_price_text)]] = {}
+    output_rate: Annotated[Optional[Quantity("frequency", ge=0)], BeforeValidator(_price_text)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_currency(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            currency = data.get("currency", "EUR")
+            used = _currencies({k: v for k, v in data.items() if k != "currency"})
+            other = sorted(used - {currency})
+            if other:
+                raise ValueError(f"prices are in {', '.join(other)} but currency is {currency!r}; "
+                                 "twin never converts money: use one currency")
+        return data
 
 
 class SolverModel(StrictModel):
@@ -233,6 +336,10 @@ class ScenarioModel(StrictModel):
         Components by name; the ``type`` key selects the model (:data:`COMPONENT_TYPES`).
     connections
         ``[component.outlet, component.inlet]`` pairs.
+    recovery
+        :class:`RecoveryModel`, the waste-heat KPI boundary (optional).
+    economics
+        :class:`EconomicsModel` (optional).
     checks
         :class:`CheckModel` list.
 
@@ -254,6 +361,8 @@ class ScenarioModel(StrictModel):
     schedules: dict[Name, NamedSchedule] = {}
     components: Annotated[dict[Name, ComponentModel], Field(min_length=1)]
     connections: list[tuple[PortRef, PortRef]] = []
+    recovery: Optional[RecoveryModel] = None
+    economics: Optional[EconomicsModel] = None
     checks: list[CheckModel] = []
 
     @field_validator("output_interval")

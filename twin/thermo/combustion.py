@@ -167,6 +167,38 @@ def lower_heating_value(fuel: Fuel) -> float:
     return d.lhv_molar / d.M
 
 
+#: Standard chemical exergy at 298.15 K and 1 atm [J/mol] (Szargut, Morris & Steward 1988,
+#: reference environment of Morris & Szargut 1986, as tabulated in Bejan, Tsatsaronis & Moran,
+#: *Thermal Design and Optimization*, 1996, Table C.2 "Model II"; water as vapour).
+CHEMICAL_EXERGY = {
+    "N2": 720.0, "O2": 3970.0, "CO2": 19870.0, "H2O": 9490.0, "Ar": 11690.0,
+    "CH4": 831650.0, "C2H6": 1495840.0, "C3H8": 2154000.0, "H2": 236090.0, "CO": 275100.0,
+}
+
+
+def exergy_factor(fuel: Fuel) -> float:
+    """Chemical exergy of the fuel over its lower heating value, ``phi = ex_ch / LHV``.
+
+    ``ex_ch = sum_i x_i ex_i + R T_REF sum_i x_i ln x_i`` (ideal mixture of the standard
+    chemical exergies :data:`CHEMICAL_EXERGY`; Bejan, Tsatsaronis & Moran 1996, eq. 3.20).
+    About 1.04 for methane and natural gas, 0.98 for hydrogen (Szargut 1988).
+
+    Parameters
+    ----------
+    fuel : Fuel
+        The fuel. [-]
+
+    Returns
+    -------
+    float
+        ``phi``. [-]
+    """
+    x = fuel.x
+    ex = sum(xi * CHEMICAL_EXERGY[sp] for sp, xi in fuel.composition)
+    mixing = nasa.R_UNIVERSAL * T_REF * float(np.sum(np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0)))
+    return (ex + mixing) / _fuel_data(fuel).lhv_molar
+
+
 def stoichiometric_air_fuel_ratio(fuel: Fuel) -> float:
     """Mass of dry air per mass of fuel for complete combustion at lambda = 1.
 
