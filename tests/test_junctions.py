@@ -7,9 +7,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import solve_yaml
 
 from twin.audit import audit
-from conftest import solve_yaml
 from twin.scenario.build import load_scenario
 from twin.scenario.errors import ScenarioError
 

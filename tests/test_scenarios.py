@@ -1,4 +1,4 @@
-"""Every shipped scenario validates, and the library's symbiosis and heat-pump scenarios run
+"""Every shipped scenario validates, and the symbiosis, heat-pump and steel energy-web scenarios run
 with first-law closure, the second law in every component, and recovery beating their
 baselines (the glass flagship and its baseline are run in test_flagship.py)."""
 
@@ -22,7 +22,7 @@ def test_scenario_file_validates(path):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("name", ["battery_to_fab_symbiosis", "chemical_lowgrade_heatpump"])
+@pytest.mark.parametrize("name", ["battery_to_fab_symbiosis", "chemical_lowgrade_heatpump", "steel_reheat_energy_web"])
 def test_recovery_scenario_beats_its_baseline(name):
     after = run_scenario(load_scenario(SCENARIOS / f"{name}.yaml"))
     before = run_scenario(load_scenario(SCENARIOS / f"{name}_baseline.yaml"))

@@ -8,9 +8,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import solve_yaml
 
 from twin.audit import audit
-from conftest import solve_yaml
 
 YAML = textwrap.dedent("""\
     name: tank

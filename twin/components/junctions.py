@@ -40,10 +40,13 @@ class Splitter(AbstractStatelessComponent):
     ----------
     fraction : Share of the flow leaving through ``outlet_a``, in [0, 1], over time. [-]
     fluid : The fluid (static).
+    controller : Name of a :class:`twin.components.controller.Controller` whose output sets
+        the fraction instead (a bypass damper or a three-way valve), or None (static).
     """
 
     fraction: Schedule
     fluid: object = eqx.field(static=True)
+    controller: str | None = eqx.field(static=True, default=None)
 
     inlets: ClassVar = ("inlet",)
     outlets: ClassVar = ("outlet_a", "outlet_b")
@@ -53,11 +56,12 @@ class Splitter(AbstractStatelessComponent):
     def thermal_inputs(self, port):
         return ("inlet",)
 
-    def _f(self, t):
-        return jnp.clip(self.fraction(t), 0.0, 1.0)
+    def _f(self, ctx):
+        u = ctx.controls[self.controller] if self.controller is not None else self.fraction(ctx.t)
+        return jnp.clip(u, 0.0, 1.0)
 
     def mass_flow_out(self, ctx, x, port, m_in):
-        f = self._f(ctx.t)
+        f = self._f(ctx)
         return m_in["inlet"] * (f if port == "outlet_a" else 1.0 - f)
 
     def outlet(self, ctx, x, port, inlets):
@@ -68,7 +72,7 @@ class Splitter(AbstractStatelessComponent):
         return jnp.zeros(0), {}, {}
 
     def signals(self, ctx, x, inlets, outlets):
-        return {"fraction": self._f(ctx.t)}
+        return {"fraction": self._f(ctx)}
 
 
 class Mixer(AbstractStatelessComponent):

@@ -27,6 +27,28 @@ node centre, G_j+1/2 = A_c k_face / dx between nodes (k_face the harmonic mean, 
 standard choice for conduction between control volumes, Patankar 1980 sec. 4.2-4), and
 no flux through the mid-plane.
 
+Hysteresis (``dT_hysteresis > 0``): many PCMs solidify at lower temperatures than they melt
+(paraffins 1-3 K, salt hydrates more). The liquid fraction ξ of every node is then a state
+of its own ("curve track" model of slPCMlib, Barz et al. [4]): it relaxes with time constant
+``tau_phase`` towards the melting curve ξ_m(T) when below it (melting), towards the
+solidification curve ξ_s(T) = ξ_m(T + ΔT_hys) when above that (solidifying), and stays put
+in between (sensible heating or cooling only). Inside the melting range ξ_m(T) itself moves
+with ξ (melting cools the node), so the effective relaxation time is
+``tau_phase / (1 + L ξ_m'(T) / c)``, some 20 times shorter than ``tau_phase`` for a paraffin:
+a ``tau_phase`` of tens of minutes still means a response of minutes, and keeps an explicit
+solver's steps long. The node's *enthalpy* stays the state, with
+
+    h = c (T - T_ref) + L ξ,   c = (cp_s + cp_l) / 2,
+
+so energy is conserved by construction whatever ξ does: an adiabatic melt/freeze cycle
+returns exactly to its start enthalpy, which two separate h(T) curves switched by the
+direction of heat flow do not (EnergyPlus issue 10420, where switching curves created or
+destroyed energy). A single mean ``c`` keeps the phase entropy consistent: with the melting
+curve as the reversible reference, ``s = c ln(T/T_ref) + L ∫_0^ξ dξ'/T_m*(ξ')``
+(``T_m*`` the inverse of ξ_m), melting above ξ_m's temperature and solidifying below it
+both generate entropy, so hysteresis only ever destroys exergy. Subcooling (delayed
+nucleation with recalescence) is not modelled.
+
 References
 ----------
 [1] Voller, V. R., Prakash, C. (1987), A fixed grid numerical modelling methodology for
@@ -34,6 +56,9 @@ References
 [2] Swaminathan, C. R., Voller, V. R. (1992), A general enthalpy method for modeling
     solidification processes, Metall. Trans. B 23, 651-664.
 [3] Patankar, S. V. (1980), Numerical Heat Transfer and Fluid Flow, Hemisphere.
+[4] Barz, T., Krämer, J., Emhofer, J. (2020), Identification of phase fraction-temperature
+    curves from heat capacity data for numerical modeling of heat transfer in commercial
+    paraffin waxes, Energies 13, 5149; and slPCMlib (Barz et al. 2022).
 """
 
 from __future__ import annotations
@@ -57,10 +82,12 @@ class PCMBankState(eqx.Module):
     ----------
     h_fluid : Specific enthalpy of the HTF cells. [J/kg]
     h_pcm : Specific enthalpy of the PCM nodes, shape (n_channel, n_nodes). [J/kg]
+    xi : Liquid fraction of the PCM nodes with hysteresis (empty without). [-]
     """
 
     h_fluid: jnp.ndarray
     h_pcm: jnp.ndarray
+    xi: jnp.ndarray
 
 
 class PCMBank(AbstractComponent):
@@ -80,6 +107,9 @@ class PCMBank(AbstractComponent):
     M_fluid : HTF hold-up of the bank (fluid_dynamics="dynamic"). [kg]
     UA_loss : Shell conductance to ambient. [W/K]
     T_initial : Initial temperature of PCM and fluid. [K]
+    dT_hysteresis : Solidification curve below the melting curve by this (hysteresis). [K]
+    tau_phase : Time constant of the phase fraction (hysteresis). [s]
+    hysteresis : Phase fraction as a state with separate curves (static).
     n_channel, n_nodes : Cells along the flow and nodes through the PCM thickness (static). [-]
     fluid : The HTF (static).
     fluid_dynamics : "dynamic" (a hold-up per channel cell) or "quasi_steady" (static).
@@ -96,6 +126,9 @@ class PCMBank(AbstractComponent):
     n_channel: int = eqx.field(static=True, default=10)
     n_nodes: int = eqx.field(static=True, default=4)
     fluid_dynamics: str = eqx.field(static=True, default="dynamic")
+    dT_hysteresis: float | jnp.ndarray = 0.0
+    tau_phase: float | jnp.ndarray = 60.0
+    hysteresis: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.fluid_dynamics not in ("dynamic", "quasi_steady"):
@@ -108,6 +141,7 @@ class PCMBank(AbstractComponent):
     state_info: ClassVar = {
         "h_fluid": ("J/kg", "specific enthalpy of the heat-transfer fluid cells", ("channel",)),
         "h_pcm": ("J/kg", "specific enthalpy of the PCM nodes", ("channel", "node")),
+        "xi": ("1", "liquid fraction of the PCM nodes (with hysteresis)", ("channel", "node")),
     }
     signal_info: ClassVar = {
         "T_fluid": ("K", "heat-transfer fluid temperature per channel cell (length mean)", ("channel",)),
@@ -145,13 +179,49 @@ class PCMBank(AbstractComponent):
     def _dynamic(self) -> bool:
         return self.fluid_dynamics == "dynamic"
 
+    # ------------------------------------------------------------------ hysteresis model
+    def _c_mean(self):
+        return 0.5 * (self.material.cp_solid + self.material.cp_liquid)
+
+    def _xi_melt(self, T):
+        """Melting curve ξ_m(T) from the card's table. [-]"""
+        m = self.material
+        return jnp.interp(T, m.T_grid, m.xi_grid)
+
+    def _T_hys(self, h, xi):
+        """Temperature of a node of the hysteresis model, ``T_ref + (h - L ξ) / c``. [K]"""
+        from twin.thermo.fluids import T_REF
+
+        return T_REF + (h - self.material.latent_heat * xi) / self._c_mean()
+
+    def _s_hys(self, h, xi):
+        """Specific entropy of the hysteresis model with the melting curve as reference. [J/(kg K)]"""
+        from twin.thermo.fluids import T_REF
+
+        m = self.material
+        T_mid = 0.5 * (m.T_grid[1:] + m.T_grid[:-1])
+        phase = jnp.concatenate([jnp.zeros(1), jnp.cumsum(jnp.diff(m.xi_grid) / T_mid)])
+        return self._c_mean() * jnp.log(self._T_hys(h, xi) / T_REF) + m.latent_heat * jnp.interp(xi, m.xi_grid, phase)
+
+    def _pcm_state(self, x):
+        """(temperature, liquid fraction) of every PCM node. [K], [-]"""
+        if self.hysteresis:
+            return self._T_hys(x.h_pcm, x.xi), x.xi
+        return self.material.T_and_liquid_fraction(x.h_pcm)
+
     def initial_state(self):
         T0 = jnp.asarray(self.T_initial, dtype=float)
         n_f = self.n_channel if self._dynamic else 0
-        return PCMBankState(
-            h_fluid=jnp.full((n_f,), self.fluid.h(T0)),
-            h_pcm=jnp.full((self.n_channel, self.n_nodes), self.material.h(T0)),
-        )
+        shape = (self.n_channel, self.n_nodes)
+        if self.hysteresis:  # start on the melting curve
+            from twin.thermo.fluids import T_REF
+
+            xi0 = self._xi_melt(T0)
+            h0 = self._c_mean() * (T0 - T_REF) + self.material.latent_heat * xi0
+            h_pcm, xi = jnp.full(shape, h0), jnp.full(shape, xi0)
+        else:
+            h_pcm, xi = jnp.full(shape, self.material.h(T0)), jnp.zeros(0)
+        return PCMBankState(h_fluid=jnp.full((n_f,), self.fluid.h(T0)), h_pcm=h_pcm, xi=xi)
 
     def stored_energy(self, x):
         m_node = self.mass / (self.n_channel * self.n_nodes)
@@ -159,7 +229,15 @@ class PCMBank(AbstractComponent):
 
     def stored_exergy(self, x, T0):
         m_node = self.mass / (self.n_channel * self.n_nodes)
-        X = exergy.material_exergy(self.material, m_node, x.h_pcm, T0)
+        if self.hysteresis:  # dead state: solid (on the melting curve) at T0
+            from twin.thermo.fluids import T_REF
+
+            xi0 = self._xi_melt(T0)
+            h0 = self._c_mean() * (T0 - T_REF) + self.material.latent_heat * xi0
+            ex = exergy.specific_exergy(x.h_pcm, self._s_hys(x.h_pcm, x.xi), h0, self._s_hys(h0, xi0), T0)
+            X = m_node * jnp.sum(ex)
+        else:
+            X = exergy.material_exergy(self.material, m_node, x.h_pcm, T0)
         if self._dynamic:
             ex = exergy.fluid_exergy(self.fluid, self.fluid.T(x.h_fluid), None, T0)
             X = X + self.M_fluid / self.n_channel * jnp.sum(ex)
@@ -168,7 +246,7 @@ class PCMBank(AbstractComponent):
     def _channel(self, ctx, x, inlet: Stream):
         """Fluid side of every channel cell: (T_fluid [K], heat into node 0 [W], shell loss [W],
         outlet (h, T)). Dynamic cells read their state; quasi-steady cells are marched."""
-        T_p, xi = self.material.T_and_liquid_fraction(x.h_pcm)
+        T_p, xi = self._pcm_state(x)
         G0, G = self._conductances(xi)
         G_L = self.UA_loss / self.n_channel
         if self._dynamic:
@@ -210,8 +288,14 @@ class PCMBank(AbstractComponent):
         net = jnp.concatenate([q_in[:, None], q_cond], axis=1) - jnp.concatenate([q_cond, zero], axis=1)
         m_node = self.mass / (self.n_channel * self.n_nodes)
         dh_p = net / m_node
+        dxi = jnp.zeros(0)
+        if self.hysteresis:  # curve track: melt towards ξ_m, solidify towards ξ_s, else hold
+            # a plain clip (kinks, no bias): a smoothed one would pull ξ off 0 and 1 by a
+            # fraction of its width, i.e. shift the solid's and the liquid's temperatures
+            lo, hi = self._xi_melt(T_p), self._xi_melt(T_p + self.dT_hysteresis)
+            dxi = (jnp.clip(x.xi, lo, hi) - x.xi) / self.tau_phase
         lost = exergy.heat(-loss, T_f, ctx.T0)  # per channel cell, at its fluid temperature
-        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p), {"shell_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
+        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p, xi=dxi), {"shell_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)
@@ -220,7 +304,7 @@ class PCMBank(AbstractComponent):
         return {
             "T_fluid": T_f,
             "T_pcm": T_p,
-            "liquid_fraction": jnp.mean(mat.liquid_fraction(x.h_pcm)),
+            "liquid_fraction": jnp.mean(self._pcm_state(x)[1]),
             "Q_flow": jnp.sum(q_in),
             "state_of_charge": (jnp.mean(x.h_pcm) - h_lo) / (h_hi - h_lo),
         }

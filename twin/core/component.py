@@ -51,11 +51,17 @@ class Context(eqx.Module):
     t : Time since the start of the run. [s]
     T_ambient : Ambient temperature at ``t`` (what losses go to). [K]
     T0 : Dead-state temperature of the exergy audit (fixed over the run). [K]
+    controls : Output of every controller, ``{controller name: u}``, computed from the
+        controllers' states before the passes (so an actuator may use it anywhere). [-]
+    streams : In the derivative pass only: the stream on every connection, keyed by its
+        outlet ``"component.port"`` (what a controller's sensor reads).
     """
 
     t: Float[Array, ""]
     T_ambient: Float[Array, ""]
     T0: Float[Array, ""]
+    controls: dict = eqx.field(default_factory=dict)
+    streams: dict = eqx.field(default_factory=dict)
 
 
 class AbstractComponent(eqx.Module):
@@ -105,6 +111,10 @@ class AbstractComponent(eqx.Module):
         """``(dx, flows, tallies)``: derivative, boundary flows (``{name: Flow}``, one per
         ``flow_names``), other rates."""
         raise NotImplementedError
+
+    def control_output(self, ctx: Context, x) -> Array | None:
+        """A controller's output from its state alone (None: not a controller)."""
+        return None
 
     # --- state, energy and signals ---------------------------------------------------------
     def initial_state(self):

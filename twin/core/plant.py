@@ -88,6 +88,10 @@ class Plant(eqx.Module):
     def _streams(self, t, y):
         comps = self.components
         ctx = Context(t=t, T_ambient=self.T_ambient(t), T0=self.T_dead)
+        # controller outputs depend on controller states only: known before any pass
+        controls = {n: c.control_output(ctx, y[n]) for n, c in comps.items()}
+        ctx = Context(t=ctx.t, T_ambient=ctx.T_ambient, T0=ctx.T0,
+                      controls={n: u for n, u in controls.items() if u is not None})
         src = dict(self.wiring.source_of)
         m: dict[Port, jnp.ndarray] = {}
         for c, p in self.wiring.mass_order:
@@ -107,6 +111,8 @@ class Plant(eqx.Module):
         public = {k: _public(v) for k, v in s.items()}
         inlets = {c: {i: public[src[(c, i)]] for i in comps[c].inlets} for c in comps}
         outlets = {c: {p: s[(c, p)] for p in comps[c].outlets} for c in comps}
+        ctx = Context(t=ctx.t, T_ambient=ctx.T_ambient, T0=ctx.T0, controls=ctx.controls,
+                      streams={f"{c}.{p}": v for (c, p), v in public.items()})
         return ctx, inlets, outlets
 
     def _connection_flows(self, inlets):

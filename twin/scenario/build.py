@@ -251,6 +251,8 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
         h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup or 0.0), UA_loss=_a(m.UA_loss),
         T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_channel=m.channels,
         n_nodes=m.nodes, fluid_dynamics=m.fluid_dynamics,
+        dT_hysteresis=_a(m.hysteresis or 0.0), tau_phase=_a(m.phase_time_constant),
+        hysteresis=m.hysteresis is not None,
     )
 
 
@@ -313,6 +315,19 @@ def _stratified_tank(m, p: _Params, ctx: dict):
                           n_layers=m.layers)
 
 
+def _regenerator(m, p: _Params, ctx: dict):
+    from twin.components.regenerator import Regenerator
+
+    for path, field, dim in [("UA", "UA", "thermal_conductance"), ("hA_ratio", "hA_ratio", "dimensionless"),
+                             ("bed_heat_capacity", "C_bed", "heat_capacity")]:
+        p(path, field, dim)
+    half = 0.5 * m.period
+    return Regenerator(UA=_a(m.UA), hA_ratio=_a(m.hA_ratio), C_bed=_a(m.bed_heat_capacity),
+                       phase=Schedule(_a([0.0, half]), _a([0.0, 1.0]), period=m.period),
+                       T_initial=_a(m.initial_temperature), hot_fluid=_fluid(m.hot_fluid),
+                       cold_fluid=_fluid(m.cold_fluid), n_cells=m.cells)
+
+
 def _pipe(m, p: _Params, ctx: dict):
     from twin.components.pipe import Pipe
 
@@ -361,7 +376,6 @@ def _heater(m, p: _Params, ctx: dict):
 
 def _heat_pump(m, p: _Params, ctx: dict):
     from twin.components.heat_pump import HeatPump
-    from twin.components.heat_users import DistrictSubstation, FabHVAC
 
     for path, field, dim in [("nominal_power", "Q_nominal", "power"),
                              ("carnot_efficiency", "eta_carnot", "fraction"),
@@ -395,7 +409,23 @@ def _greenhouse(m, p: _Params, ctx: dict):
 def _splitter(m, p: _Params, ctx: dict):
     from twin.components.junctions import Splitter
 
-    return Splitter(fraction=to_schedule(m.fraction), fluid=_fluid(m.fluid))
+    return Splitter(fraction=to_schedule(m.fraction), fluid=_fluid(m.fluid), controller=m.controller)
+
+
+def _controller(m, p: _Params, ctx: dict):
+    from twin.components.controller import Controller
+
+    pi = m.mode == "pi"
+    if pi:
+        p("kp", "kp", "per_kelvin")
+        p("integral_time", "Ti", "time")
+    T0 = m.initial_temperature
+    return Controller(
+        T_set=to_schedule(m.set_point) if pi else Schedule.constant(T0),
+        kp=_a(m.kp if pi else 1.0), Ti=_a(m.integral_time), u_min=_a(m.output_min), u_max=_a(m.output_max),
+        T_on=_a(m.switch_on if not pi else T0), T_off=_a(m.switch_off if not pi else T0 + 1.0),
+        width=_a(m.width), tau_switch=_a(m.switch_time), tau_sensor=_a(m.sensor_time_constant),
+        T_initial=_a(T0), u_initial=_a(m.initial_output), measure=m.measure, mode=m.mode, action=m.action)
 
 
 def _mixer(m, p: _Params, ctx: dict):
@@ -424,17 +454,19 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "recuperator": _exchanger, "pipe": _pipe,
+    "regenerator": _regenerator,
     "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
     "stratified_tank": _stratified_tank, "heater": _heater, "heat_pump": _heat_pump,
     "greenhouse": _greenhouse, "fab_hvac": _fab_hvac, "district_substation": _district_substation, "splitter": _splitter, "mixer": _mixer,
-    "source": _source, "stack": _stack,
+    "source": _source, "stack": _stack, "controller": _controller,
 }
 
 
 def _component_classes() -> dict[str, type]:
     from twin.components.boundaries import Source, Stack
     from twin.components.consumer import HeatDemand, MouldPreheater
+    from twin.components.controller import Controller
     from twin.components.exchanger import CounterflowExchanger
     from twin.components.furnace import Furnace
     from twin.components.greenhouse import Greenhouse
@@ -445,15 +477,16 @@ def _component_classes() -> dict[str, type]:
     from twin.components.pcm_bank import PCMBank
     from twin.components.pipe import Pipe
     from twin.components.pump import Pump
+    from twin.components.regenerator import Regenerator
     from twin.components.tank import StratifiedTank
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
-            "recuperator": CounterflowExchanger, "pipe": Pipe,
+            "recuperator": CounterflowExchanger, "pipe": Pipe, "regenerator": Regenerator,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
             "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
             "heat_pump": HeatPump, "greenhouse": Greenhouse, "fab_hvac": FabHVAC,
             "district_substation": DistrictSubstation, "splitter": Splitter,
-            "mixer": Mixer, "source": Source, "stack": Stack}
+            "mixer": Mixer, "source": Source, "stack": Stack, "controller": Controller}
 
 
 def _class_of(classes: dict[str, type], kind: str, data: dict) -> type:
@@ -740,7 +773,8 @@ def _kpi_config(model: S.ScenarioModel, plant: Plant) -> KPIConfig:
 
 
 def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: LineMap) -> list[Problem]:
-    """Every name in ``recovery:`` and ``economics.output_value`` must exist in the plant."""
+    """Every name in ``recovery:``, ``economics.output_value``, a controller's ``measure`` and a
+    splitter's ``controller`` must exist in the plant."""
     out = []
     comps = plant.components
     outlets = sorted(f"{c}.{p}" for c, comp in comps.items() for p in comp.outlets)
@@ -753,6 +787,13 @@ def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: Li
         where, line = linemap.locate(path, file)
         out.append(Problem(where, line, ".".join(map(str, path)), repr(given), accepted))
 
+    controllers = sorted(n for n, cm in model.components.items() if cm.type == "controller")
+    for name, cm in model.components.items():
+        if cm.type == "controller" and cm.measure not in outlets:
+            bad(("components", name, "measure"), cm.measure, f"a connected outlet: {', '.join(outlets)}")
+        if cm.type == "splitter" and cm.controller is not None and cm.controller not in controllers:
+            bad(("components", name, "controller"), cm.controller,
+                f"the name of a controller: {', '.join(controllers) or 'none defined'}")
     if model.recovery is not None:
         for k, ref in enumerate(model.recovery.waste_heat):
             if ref not in outlets:

@@ -36,11 +36,16 @@ from twin.scenario.fields import (
     Temperature,
 )
 
-
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(?:\d|\.\d)")
 
-from twin.scenario.schedules import FractionSchedule, Multiplier, Scheduled, ScheduleSpec
+from twin.scenario.schedules import (
+    FractionSchedule,
+    Multiplier,
+    Scheduled,
+    ScheduleSpec,
+)
+
 
 # ---------------------------------------------------------------------- choice lists
 def fuel_names() -> list[str]:
@@ -395,6 +400,39 @@ class RecuperatorModel(CounterflowExchangerModel):
     cold_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
 
 
+class RegeneratorModel(_Component):
+    """``type: regenerator``: two checker beds with periodic flow reversal
+    (:class:`twin.components.regenerator.Regenerator`).
+
+    Attributes
+    ----------
+    cells
+        Cells along each bed. [-]
+    UA
+        Gas-to-gas conductance of one bed, ``1/(1/hA_hot + 1/hA_cold)``. [W/K]
+    hA_ratio
+        Hot-side over cold-side film conductance. [-]
+    bed_heat_capacity
+        Heat capacity of the checkers of one bed. [J/K]
+    period
+        Full cycle; the flows reverse every half period (20-40 min in glass furnaces). [s]
+    hot_fluid, cold_fluid
+        The gases (``flue_gas`` and ``air``).
+    initial_temperature
+        Initial checker temperature. [K]
+    """
+
+    type: Literal["regenerator"]
+    cells: Count = 10
+    UA: Quantity("thermal_conductance", gt=0)
+    hA_ratio: Quantity("dimensionless", gt=0) = 1.0
+    bed_heat_capacity: Quantity("heat_capacity", gt=0)
+    period: PositiveTime
+    hot_fluid: AnyFluid = "flue_gas"
+    cold_fluid: AnyFluid = "air"
+    initial_temperature: Temperature
+
+
 class PipeModel(_Component):
     """``type: pipe``: insulated pipe with transport delay and heat loss
     (:class:`twin.components.pipe.Pipe`).
@@ -456,6 +494,13 @@ class PCMBankModel(_Component):
         Nodes through the PCM thickness. [-]
     initial_temperature
         Initial temperature of PCM and fluid. [K]
+    hysteresis
+        Optional: the solidification curve lies this far below the melting curve, and the
+        liquid fraction becomes a state (energy-conservative curve-track model). [K]
+    phase_time_constant
+        Relaxation time of the liquid fraction with hysteresis; inside the melting range the
+        effective one is ``τ / (1 + L ξ_m'(T) / c)``, about 20 times shorter for paraffins,
+        so 30 min (the default) means a response of minutes and keeps explicit steps long. [s]
     """
 
     type: Literal["pcm_bank"]
@@ -471,6 +516,8 @@ class PCMBankModel(_Component):
     channels: Count = 10
     nodes: Count = 4
     initial_temperature: Temperature
+    hysteresis: Optional[Quantity("temperature_difference", gt=0)] = None
+    phase_time_constant: PositiveTime = 1800.0
 
 
 class PumpModel(_Component):
@@ -783,7 +830,84 @@ class SplitterModel(_Component):
 
     type: Literal["splitter"]
     fluid: AnyFluid
-    fraction: FractionSchedule
+    fraction: FractionSchedule = Field(default_factory=lambda: ScheduleSpec.constant(0.5))
+    controller: Optional[str] = None
+    """Name of a ``controller`` whose output sets the fraction instead (bypass damper,
+    three-way valve)."""
+
+
+class ControllerModel(_Component):
+    """``type: controller``: PI or smoothed on/off temperature controller
+    (:class:`twin.components.controller.Controller`) driving a splitter's fraction.
+
+    Attributes
+    ----------
+    mode
+        ``pi`` or ``on_off``.
+    measure
+        Connection whose temperature is measured, by its outlet ``component.port``.
+    action
+        ``heating``: the output rises when the measurement is too cold (a valve letting more
+        hot fluid through); ``cooling``: it rises when too warm.
+    set_point
+        Set point, constant or scheduled (``pi``). [K]
+    kp
+        Proportional gain (``pi``), output per kelvin, e.g. ``0.05`` or ``"5 %/K"``. [1/K]
+    integral_time
+        Integral time (``pi``). [s]
+    switch_on, switch_off
+        Relay thresholds (``on_off``): for heating on below ``switch_on`` and off above
+        ``switch_off`` (> ``switch_on``); for cooling on above ``switch_on`` and off below
+        ``switch_off`` (< ``switch_on``). [K]
+    width
+        Smoothing width of the relay. [K]
+    switch_time
+        Relay switching time constant. [s]
+    output_min, output_max
+        Output range. [-]
+    sensor_time_constant
+        First-order lag of the temperature sensor. [s]
+    initial_temperature
+        Sensor reading at the start. [K]
+    initial_output
+        Output at the start. [-]
+    """
+
+    type: Literal["controller"]
+    mode: Literal["pi", "on_off"] = "pi"
+    measure: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
+    action: Literal["heating", "cooling"] = "heating"
+    set_point: Optional[Scheduled("temperature", gt=0)] = None
+    kp: Optional[PerKelvin] = None
+    integral_time: PositiveTime = 600.0
+    switch_on: Optional[Temperature] = None
+    switch_off: Optional[Temperature] = None
+    width: Quantity("temperature_difference", gt=0) = 0.2
+    switch_time: PositiveTime = 30.0
+    output_min: Fraction = 0.0
+    output_max: Fraction = 1.0
+    sensor_time_constant: PositiveTime = 30.0
+    initial_temperature: Temperature
+    initial_output: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _mode_fields(self):
+        if self.mode == "pi":
+            missing = [k for k in ("set_point", "kp") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"mode 'pi' needs {' and '.join(missing)}")
+            if not self.kp > 0:
+                raise ValueError("kp must be > 0")
+        else:
+            if self.switch_on is None or self.switch_off is None:
+                raise ValueError("mode 'on_off' needs switch_on and switch_off")
+            up = self.switch_off > self.switch_on
+            if (self.action == "heating") != up:
+                order = "above" if self.action == "heating" else "below"
+                raise ValueError(f"for a {self.action} action switch_off must be {order} switch_on")
+        if self.output_min >= self.output_max:
+            raise ValueError("output_min must be below output_max")
+        return self
 
 
 class MixerModel(_Component):
@@ -840,9 +964,9 @@ class StackModel(_Component):
     fluid: Optional[AnyFluid] = None
 
 
-COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, RecuperatorModel, PipeModel, PCMBankModel, PumpModel,
+COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, RecuperatorModel, RegeneratorModel, PipeModel, PCMBankModel, PumpModel,
                     MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, HeatPumpModel,
-                    GreenhouseModel, FabHVACModel, DistrictSubstationModel, SplitterModel,
+                    GreenhouseModel, FabHVACModel, DistrictSubstationModel, SplitterModel, ControllerModel,
                     MixerModel, SourceModel, StackModel)
 COMPONENT_TYPES: dict[str, type] = {
     m.model_fields["type"].annotation.__args__[0]: m for m in COMPONENT_MODELS

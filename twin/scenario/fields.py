@@ -24,10 +24,22 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationInfo
-from pydantic import WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
-from twin.units import UnitError, example_units, format_quantity, parse_quantity, si_unit
+from twin.units import (
+    UnitError,
+    example_units,
+    format_quantity,
+    parse_quantity,
+    si_unit,
+)
 
 __all__ = [
     "Area", "Density", "Dimensionless", "EmissionFactor", "Energy", "Fraction",

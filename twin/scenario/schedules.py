@@ -47,7 +47,6 @@ from twin.scenario.fields import (
 )
 from twin.units import si_unit
 
-
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(?:\d|\.\d)")
 

@@ -67,17 +67,28 @@ from pydantic import (
     model_validator,
 )
 
+from twin.scenario.component_models import (  # noqa: F401  (re-exported)
+    COMPONENT_MODELS,
+    COMPONENT_TYPES,
+    ComponentModel,
+    CounterflowExchangerModel,
+    FurnaceModel,
+    HeatDemandModel,
+    MouldPreheaterModel,
+    PCMBankModel,
+    PumpModel,
+    SourceModel,
+    StackModel,
+    _count,
+    fluid_names,
+    fuel_names,
+    material_names,
+)
 from twin.scenario.fields import (
     PositiveTime,
     Quantity,
-    Temperature,
     StrictModel,
-)
-
-from twin.scenario.component_models import (  # noqa: F401  (re-exported)
-    COMPONENT_MODELS, COMPONENT_TYPES, ComponentModel, CounterflowExchangerModel, FurnaceModel,
-    HeatDemandModel, MouldPreheaterModel, PCMBankModel, PumpModel, SourceModel, StackModel, _count,
-    fluid_names, fuel_names, material_names,
+    Temperature,
 )
 from twin.scenario.schedules import NamedSchedule, Scheduled, ScheduleSpec  # noqa: F401
 
