@@ -65,3 +65,14 @@ def test_energy_drawn_and_co2(run):
     ng = combustion.FUELS["natural_gas"]
     co2 = fuel / float(combustion.lower_heating_value(ng)) * float(combustion.flue_gas(ng, 0.0).co2_per_kg_fuel)
     assert rep.tallies["gas_boost"]["co2"] == pytest.approx(co2, rel=1e-12)
+
+
+def test_without_a_grid_factor_co2_counts_fuel_only(run):
+    """No ``economics.grid_co2``: the grid's CO2 is unknown (NaN), not zero, and the total
+    counts what is known (the boiler's fuel) rather than turning NaN."""
+    from twin.kpi import kpis
+
+    plant, sol = run
+    k = kpis(audit(plant, plant.initial_state(), sol.y_final))
+    assert k["electricity"] > 0 and np.isnan(k["co2_grid"])
+    assert k["co2_mass"] == pytest.approx(k["co2_fuel"], rel=0) and k["co2_fuel"] > 0

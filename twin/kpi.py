@@ -35,7 +35,8 @@ recapture_rate              1         Q_u / Q_w, the energy recapture rate (reco
                                       that reached a use)
 co2_fuel                    kg        CO2 from fuel carbon and from batch carbonates
 co2_grid                    kg        ∫ P_el(t) f_grid(t) dt, with the grid's time-varying factor
-co2_mass                    kg        co2_fuel + co2_grid
+co2_mass                    kg        co2_fuel + co2_grid (the grid part only when the
+                                      scenario gives ``economics.grid_co2``)
 energy_cost                 currency  fuel (LHV) x fuel price + ∫ P_el(t) price(t) dt
 output_value                currency  Σ ``economics.output_value`` x the tallied output,
                                       plus ``economics.output_rate`` x the duration
@@ -178,7 +179,7 @@ def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
     q_u = sum(term(report, r) for r in cfg.delivered) if cfg.waste_heat else _NAN
     co2_fuel = tally("co2")
     co2_grid = report.economics.get("grid_co2", _NAN if el > 0 else 0.0)
-    co2 = co2_fuel + co2_grid
+    co2 = co2_fuel + (0.0 if math.isnan(co2_grid) else co2_grid)
     cost = _NAN
     if cfg.fuel_price is not None or cfg.has_grid:
         fuel_cost = fuel * cfg.fuel_price if cfg.fuel_price is not None else (_NAN if fuel > 0 else 0.0)
