@@ -235,6 +235,10 @@ class Furnace(AbstractComponent):
         u_raw = self.kp * (e + x.integral / self.Ti)
         return u_raw, smooth_clip(u_raw, self.firing_min, 1.0, 0.01)
 
+    def _firing(self, ctx, x):
+        """Firing fraction from the state (mass pass, before the zones are solved). [-]"""
+        return self._firing_fraction(ctx, x, self.charge.T(x.H_charge / x.M_charge))[1]
+
     def _air_demand(self, u):
         """(fuel power P [W], fuel mass flow [kg/s], combustion air mass flow [kg/s])."""
         P = self.firing_rate * u
@@ -323,9 +327,7 @@ class Furnace(AbstractComponent):
 
     # ------------------------------------------------------------------ passes
     def mass_flow_out(self, ctx, x, port, m_in):
-        T_load = self.charge.T(x.H_charge / x.M_charge)
-        _, u = self._firing_fraction(ctx, x, T_load)
-        return self._gas_inputs(ctx, u)[1]
+        return self._gas_inputs(ctx, self._firing(ctx, x))[1]
 
     def outlet(self, ctx, x, port, inlets):
         z = self._zones(ctx, x)
@@ -466,16 +468,12 @@ class AirPreheatFurnace(Furnace):
         return ("air_in",) if port == "exhaust" else ()
 
     def mass_flow_out(self, ctx, x, port, m_in):
-        T_load = self.charge.T(x.H_charge / x.M_charge)
-        _, u = self._firing_fraction(ctx, x, T_load)
-        _, m_fuel, m_air = self._air_demand(u)
+        _, m_fuel, m_air = self._air_demand(self._firing(ctx, x))
         return m_air if port == "air_out" else m_fuel + m_in["air_in"]
 
     def outlet(self, ctx, x, port, inlets):
         if port == "air_out":
-            T_load = self.charge.T(x.H_charge / x.M_charge)
-            _, u = self._firing_fraction(ctx, x, T_load)
             Y = jnp.asarray(combustion.AIR_Y)
-            return Stream(self._air_demand(u)[2], ctx.T_ambient, nasa.h_mix(ctx.T_ambient, Y), Y)
+            return Stream(self._air_demand(self._firing(ctx, x))[2], ctx.T_ambient, nasa.h_mix(ctx.T_ambient, Y), Y)
         z = self._zones(ctx, x, inlets["air_in"])
         return Stream(z["m_flue"], z["T_g"], z["h_g"], z["Y"], aux=z)

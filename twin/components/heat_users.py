@@ -133,11 +133,11 @@ class FabHVAC(AbstractStatelessComponent):
 
     def outlet(self, ctx, x, port, inlets):
         s = inlets["supply"]
-        _, _, h_out, *_ = self._reheat(ctx, s)
-        return Stream(s.m_flow, self.fluid.T(h_out), h_out, s.Y)
+        r = self._reheat(ctx, s)  # solved once per call: rhs and signals read it from aux
+        return Stream(s.m_flow, self.fluid.T(r[2]), r[2], s.Y, aux=r)
 
     def rhs(self, ctx, x, inlets, outlets):
-        Q_req, Q, _, T_in, T_set, C_a = self._reheat(ctx, inlets["supply"])
+        Q_req, Q, _, T_in, T_set, C_a = outlets["return"].aux
         Q_b = jnp.maximum(Q_req - Q, 0.0)
         P_b = Q_b / self.backup_efficiency
         # the air is heated from T_in to T_set: its exergy gain, Q - T0 C ln(T_set/T_in)
@@ -161,7 +161,7 @@ class FabHVAC(AbstractStatelessComponent):
         return jnp.zeros(0), flows, tallies
 
     def signals(self, ctx, x, inlets, outlets):
-        Q_req, Q, _, T_in, _, C_a = self._reheat(ctx, inlets["supply"])
+        Q_req, Q, _, T_in, _, C_a = outlets["return"].aux
         return {"Q_flow_required": Q_req, "Q_flow": Q, "Q_flow_backup": jnp.maximum(Q_req - Q, 0.0),
                 "T_air_coil_in": T_in, "T_air_without_backup": T_in + Q / jnp.maximum(C_a, 1e-9)}
 
@@ -212,11 +212,11 @@ class DistrictSubstation(AbstractStatelessComponent):
 
     def outlet(self, ctx, x, port, inlets):
         s = inlets["supply"]
-        _, _, h_out, _ = self._exchange(ctx, s)
-        return Stream(s.m_flow, self.fluid.T(h_out), h_out, s.Y)
+        r = self._exchange(ctx, s)  # solved once per call: rhs and signals read it from aux
+        return Stream(s.m_flow, self.fluid.T(r[2]), r[2], s.Y, aux=r)
 
     def rhs(self, ctx, x, inlets, outlets):
-        Q_dem, Q, _, T_sup = self._exchange(ctx, inlets["supply"])
+        Q_dem, Q, _, T_sup = outlets["return"].aux
         # delivered across the secondary's temperature lift (entropic mean temperature)
         T_ret = self.T_sec_return
         T_m = jnp.where(jnp.abs(T_sup - T_ret) > 1e-6, (T_sup - T_ret) / jnp.log(T_sup / T_ret), T_ret)
@@ -224,5 +224,5 @@ class DistrictSubstation(AbstractStatelessComponent):
         return jnp.zeros(0), {"heat_delivered": use}, {"unmet_demand": Q_dem - Q, "exergy_delivered": -use.exergy}
 
     def signals(self, ctx, x, inlets, outlets):
-        Q_dem, Q, _, _ = self._exchange(ctx, inlets["supply"])
+        Q_dem, Q, _, _ = outlets["return"].aux
         return {"Q_flow": Q, "unmet_demand": Q_dem - Q}

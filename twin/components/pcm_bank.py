@@ -72,6 +72,7 @@ from twin.core import exergy
 from twin.core.component import AbstractComponent
 from twin.core.march import mean_temperature, relax_march
 from twin.core.stream import Stream
+from twin.thermo.fluids import T_REF
 from twin.thermo.pcm import PCMMaterial
 
 
@@ -190,14 +191,15 @@ class PCMBank(AbstractComponent):
 
     def _T_hys(self, h, xi):
         """Temperature of a node of the hysteresis model, ``T_ref + (h - L ξ) / c``. [K]"""
-        from twin.thermo.fluids import T_REF
-
         return T_REF + (h - self.material.latent_heat * xi) / self._c_mean()
+
+    def _on_melting_curve(self, T):
+        """(h, ξ) of a node at rest on the melting curve at ``T``. [J/kg], [-]"""
+        xi = self._xi_melt(T)
+        return self._c_mean() * (T - T_REF) + self.material.latent_heat * xi, xi
 
     def _s_hys(self, h, xi):
         """Specific entropy of the hysteresis model with the melting curve as reference. [J/(kg K)]"""
-        from twin.thermo.fluids import T_REF
-
         m = self.material
         T_mid = 0.5 * (m.T_grid[1:] + m.T_grid[:-1])
         phase = jnp.concatenate([jnp.zeros(1), jnp.cumsum(jnp.diff(m.xi_grid) / T_mid)])
@@ -214,10 +216,7 @@ class PCMBank(AbstractComponent):
         n_f = self.n_channel if self._dynamic else 0
         shape = (self.n_channel, self.n_nodes)
         if self.hysteresis:  # start on the melting curve
-            from twin.thermo.fluids import T_REF
-
-            xi0 = self._xi_melt(T0)
-            h0 = self._c_mean() * (T0 - T_REF) + self.material.latent_heat * xi0
+            h0, xi0 = self._on_melting_curve(T0)
             h_pcm, xi = jnp.full(shape, h0), jnp.full(shape, xi0)
         else:
             h_pcm, xi = jnp.full(shape, self.material.h(T0)), jnp.zeros(0)
@@ -229,11 +228,8 @@ class PCMBank(AbstractComponent):
 
     def stored_exergy(self, x, T0):
         m_node = self.mass / (self.n_channel * self.n_nodes)
-        if self.hysteresis:  # dead state: solid (on the melting curve) at T0
-            from twin.thermo.fluids import T_REF
-
-            xi0 = self._xi_melt(T0)
-            h0 = self._c_mean() * (T0 - T_REF) + self.material.latent_heat * xi0
+        if self.hysteresis:  # dead state: at rest on the melting curve at T0
+            h0, xi0 = self._on_melting_curve(T0)
             ex = exergy.specific_exergy(x.h_pcm, self._s_hys(x.h_pcm, x.xi), h0, self._s_hys(h0, xi0), T0)
             X = m_node * jnp.sum(ex)
         else:
@@ -294,8 +290,8 @@ class PCMBank(AbstractComponent):
             # fraction of its width, i.e. shift the solid's and the liquid's temperatures
             lo, hi = self._xi_melt(T_p), self._xi_melt(T_p + self.dT_hysteresis)
             dxi = (jnp.clip(x.xi, lo, hi) - x.xi) / self.tau_phase
-        lost = exergy.heat(-loss, T_f, ctx.T0)  # per channel cell, at its fluid temperature
-        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p, xi=dxi), {"shell_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
+        lost = exergy.heat(-loss, T_f, ctx.T0)  # each channel cell at its fluid temperature
+        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p, xi=dxi), {"shell_loss": lost}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)

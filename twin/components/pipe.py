@@ -133,8 +133,7 @@ class Pipe(AbstractComponent):
         into = jnp.concatenate([(s.m_flow * s.h)[None], face[:-1]])
         loss = self._loss(ctx, T)
         dx = (into - face - loss) / (self.mass / self.n_cells)
-        lost = exergy.heat(-loss, T, ctx.T0)  # per cell, at its temperature
-        return dx, {"heat_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
+        return dx, {"heat_loss": exergy.heat(-loss, T, ctx.T0)}, {}  # each cell at its temperature
 
     def signals(self, ctx, x, inlets, outlets):
         T = self.fluid.T(x)

@@ -36,6 +36,7 @@ from twin.core.component import AbstractComponent
 from twin.core.march import relax_march
 from twin.core.schedule import Schedule
 from twin.core.stream import Stream
+from twin.thermo.fluids import T_REF
 
 
 class RegeneratorState(eqx.Module):
@@ -135,8 +136,6 @@ class Regenerator(AbstractComponent):
         return RegeneratorState(T_A=T, T_B=T)
 
     def stored_energy(self, x):
-        from twin.thermo.fluids import T_REF
-
         return self.C_bed / self.n_cells * jnp.sum((x.T_A - T_REF) + (x.T_B - T_REF))
 
     def stored_exergy(self, x, T0):

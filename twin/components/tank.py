@@ -150,8 +150,8 @@ class StratifiedTank(AbstractComponent):
         adv = jnp.concatenate([zero, f]) - jnp.concatenate([f, zero])
         adv = adv.at[0].add(src.m_flow * src.h - load.m_flow * x[0])
         adv = adv.at[-1].add(load.m_flow * load.h - src.m_flow * x[-1])
-        lost = exergy.heat(loss, T, ctx.T0)  # per layer, at the layer's temperature
-        return (adv + q) / M_layer, {"envelope_loss": exergy.Flow(jnp.sum(lost.power), jnp.sum(lost.exergy))}, {}
+        # each layer's loss at the layer's temperature
+        return (adv + q) / M_layer, {"envelope_loss": exergy.heat(loss, T, ctx.T0)}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T, _, loss = self._exchange(ctx, x)

@@ -58,9 +58,12 @@ class Flow(eqx.Module):
 
 
 def heat(Q, T_b, T0) -> Flow:
-    """Heat ``Q`` [W] crossing the boundary where it is at ``T_b`` [K]; ``T0`` dead state [K]."""
+    """Heat ``Q`` [W] crossing the boundary where it is at ``T_b`` [K]; ``T0`` dead state [K].
+
+    ``Q`` and ``T_b`` may be per cell (a loss through every layer of a tank at its own
+    temperature): the flow is their sum."""
     Q = jnp.asarray(Q, dtype=float)
-    return Flow(Q, Q * (1.0 - T0 / T_b))
+    return Flow(jnp.sum(Q), jnp.sum(Q * (1.0 - T0 / T_b)))
 
 
 def work(W) -> Flow:
