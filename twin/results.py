@@ -93,6 +93,26 @@ def _signal_vars(plant: Plant, signals: dict[str, np.ndarray]) -> dict:
     return out
 
 
+def _connection_vars(plant: Plant, ys) -> dict:
+    """Cumulative heat and exergy carried by each connection, on a ``connection`` dimension.
+
+    A connection is named by its outlet port (``furnace.exhaust``); the coordinate
+    ``connection_target`` names the inlet port it feeds. Heat is ``∫ m (h - h(T0)) dt``
+    (enthalpy relative to the dead state), exergy ``∫ m ex dt``: the links of the energy
+    and exergy Sankey diagrams between components.
+    """
+    pairs = [(f"{sc}.{sp}", f"{c}.{i}") for (c, i), (sc, sp) in plant.wiring.source_of]
+    if not pairs:
+        return {}
+    dims = ("time", "connection")
+    out = {}
+    for q, long_name in (("heat", "cumulative enthalpy above the dead state carried by the connection"),
+                         ("exergy", "cumulative exergy carried by the connection")):
+        arr = np.stack([np.asarray(ys["connections"][src][q]) for src, _ in pairs], axis=-1)
+        out[f"audit.connection.{q}"] = xr.Variable(dims, arr, {"units": "J", "long_name": long_name})
+    return out
+
+
 def _audit_vars(plant: Plant, ys, report: Audit) -> dict:
     out = {}
     for name, comp in plant.components.items():
@@ -112,6 +132,7 @@ def _audit_vars(plant: Plant, ys, report: Audit) -> dict:
                 ("time",), np.asarray(ys["audit"][name][k]),
                 {"units": units, "long_name": f"{name}: cumulative '{k}'"},
             )
+    out.update(_connection_vars(plant, ys))
     names = list(report.components)
     for field, units, long_name in (
         ("E_in", "J", "energy entering over the run"),
@@ -154,6 +175,14 @@ def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict |
         "component": xr.Variable(("component",), np.array(list(report.components), dtype=object),
                                  {"long_name": "component name"}),
     })
+    pairs = [(f"{sc}.{sp}", f"{c}.{i}") for (c, i), (sc, sp) in plant.wiring.source_of]
+    if pairs:
+        ds = ds.assign_coords(
+            connection=xr.Variable(("connection",), np.array([a for a, _ in pairs], dtype=object),
+                                   {"long_name": "outlet port feeding the connection"}),
+            connection_target=xr.Variable(("connection",), np.array([b for _, b in pairs], dtype=object),
+                                          {"long_name": "inlet port the connection feeds"}),
+        )
     attrs = {
         "Conventions": "CF-1.10",
         "title": "twin simulation results",

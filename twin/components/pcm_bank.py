@@ -150,6 +150,8 @@ class PCMBank(AbstractComponent):
         "liquid_fraction": ("1", "mean liquid mass fraction of the PCM", ()),
         "Q_flow": ("W", "heat flow from the fluid into the PCM (positive when charging)", ()),
         "state_of_charge": ("1", "stored energy between solidus-10 K and liquidus+10 K", ()),
+        "liquid_fraction_channel": ("1", "liquid mass fraction of the PCM per channel (along the flow)",
+                                    ("channel",)),
     }
 
     # ------------------------------------------------------------------ geometry
@@ -301,6 +303,7 @@ class PCMBank(AbstractComponent):
             "T_fluid": T_f,
             "T_pcm": T_p,
             "liquid_fraction": jnp.mean(self._pcm_state(x)[1]),
+            "liquid_fraction_channel": jnp.mean(self._pcm_state(x)[1], axis=-1),
             "Q_flow": jnp.sum(q_in),
             "state_of_charge": (jnp.mean(x.h_pcm) - h_lo) / (h_hi - h_lo),
         }
