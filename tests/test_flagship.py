@@ -43,7 +43,8 @@ def test_results_file_is_self_describing(flagship_run):
     ds = xr.open_dataset(out, engine="h5netcdf")
     assert ds["time"].attrs["units"] == "s" and float(ds["time"][-1]) == 72 * 3600.0
     for name, var in ds.variables.items():
-        if name == "component":
+        if var.dtype.kind in "OUS":  # labels (component, connection, pinch phase): text, no units
+            assert name == "component" or "long_name" in var.attrs, name
             continue
         assert "units" in var.attrs and "long_name" in var.attrs, name
     # component states on their own dimensions
@@ -203,3 +204,46 @@ def test_compare_baseline_and_recovery(flagship_run, tmp_path):
     assert float(a["kpi.carbon_intensity"]) < float(b["kpi.carbon_intensity"])
     bad = CliRunner().invoke(main, ["compare", str(base), str(tmp_path / "missing.nc")])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_flagship_pinch_targets(flagship_run):
+    """The pinch block: slices cut where the pull changes, the moulds' scheduled CP, the
+    plant's recovered heat split over the slices, and the KPIs in file and summary."""
+    result, out = flagship_run
+    assert "pinch target" in result.output and "pull = 0.7" in result.output
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert list(ds["pinch.slice_start"].values / 3600) == [0, 16, 24, 40, 48, 64]
+    assert list(ds["pinch.phase"].values) == ["pull = 1", "pull = 0.7"] * 3
+    streams = list(ds["pinch_stream"].values)
+    assert list(ds["pinch.kind"].values) == ["cold" if s != "flue" else "hot" for s in streams]
+    cp = ds["pinch.CP"].sel(pinch_stream="moulds").values
+    np.testing.assert_allclose(cp, [1150.0, 690.0] * 3, rtol=1e-12)  # 1.15 kW/K x mould_shifts
+    air = ds["pinch.T_supply"].sel(pinch_stream="combustion_air").values
+    np.testing.assert_allclose(air, 288.15, rtol=1e-9)  # fan air at ambient
+    k = {name[4:]: float(ds[name]) for name in ds.variables if name.startswith("kpi.")}
+    assert float(ds["pinch.recovered"].sum()) == pytest.approx(k["waste_heat_recovered"], rel=1e-9)
+    assert k["heat_recovery_target"] == pytest.approx(float(ds["pinch.Q_rec_max"].sum()), rel=1e-12)
+    # storage can only add to direct recovery; the simulated plant recovers most of it
+    assert k["heat_recovery_target_storage"] >= k["heat_recovery_target"] * (1 - 1e-12)
+    assert k["heat_recovery_attainment"] == pytest.approx(
+        k["waste_heat_recovered"] / k["heat_recovery_target_storage"], rel=1e-12)
+    assert 0.5 < k["heat_recovery_attainment"] < 1.0
+    # composite curves of the run means: the cold curve is the air plus the moulds
+    Hc = ds["pinch.cold_composite_H"].values
+    assert Hc[-1] - Hc[0] == pytest.approx(sum(
+        float((ds["pinch.CP"].sel(pinch_stream=s) * (ds["pinch.slice_end"] - ds["pinch.slice_start"])).sum())
+        / 72 / 3600 * (float(ds["pinch.T_target"].sel(pinch_stream=s)) - 288.15)
+        for s in ("combustion_air", "moulds")), rel=1e-9)
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("pinch.streams.flue.connection=furnace.nope", "pinch.streams.flue.connection"),
+    ("pinch.streams.moulds.connection=furnace.exhaust", "either 'connection' or 'supply'"),
+    ("pinch.phases=shifts", "no schedule named 'shifts'"),
+    ("pinch.dT_min=-5 K", "pinch.dT_min"),
+    ("pinch.streams.moulds.target=15 degC", "'target' must differ from 'supply'"),
+])
+def test_pinch_block_errors_name_the_field(override, fragment):
+    result = CliRunner().invoke(main, ["check", str(FLAGSHIP), "--set", override])
+    assert result.exit_code == 2 and fragment in result.output, result.output
+    assert "Traceback" not in result.output

@@ -157,6 +157,33 @@ def compare(baseline: str, variant: str) -> None:
         err_console.print(f"[yellow]warning:[/] the two use different currencies ({c0}, {c1}): money is not comparable")
 
 
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for report.html (and the PNGs). Default: <RESULTS without .nc>_report/ next to it")
+@click.option("--png", is_flag=True, help="Also write every matplotlib figure as PNG next to report.html.")
+def report(results: str, out_dir: str | None, png: bool) -> None:
+    """Write a self-contained HTML report (energy Sankey, exergy, PCM, temperatures) of RESULTS (.nc)."""
+    from twin.report import ReportError, open_results, write_report
+
+    try:
+        ds = open_results(results)
+    except ReportError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(2)
+    out = Path(out_dir) if out_dir else Path(results).with_name(f"{Path(results).stem}_report")
+    with console.status(f"writing the report of '{ds.attrs.get('scenario_name', results)}'..."):
+        try:
+            written, notes = write_report(ds, out, png=png)
+        except OSError as exc:
+            err_console.print(f"[bold red]error:[/] could not write the report into {out}: {exc}", soft_wrap=True)
+            sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+
+
 def _energy(x: float) -> str:
     return f"{x / 3.6e9:,.2f} MWh" if not math.isnan(x) else "n/a"
 
@@ -193,6 +220,14 @@ def _summary(sc, result, out: Path) -> None:
         t.add_row("carbon intensity", f"{ci:.3g} kg CO2/{cur}" if not math.isnan(ci) else "n/a")
         t.add_row("material circularity", _share(k["circularity"]))
         t.add_row("exergy efficiency (delivered / supplied)", _share(k["exergy_efficiency"]))
+        if result.pinch is not None:
+            p = result.pinch
+            t.add_row(f"pinch target, direct / storage ({p.dT_min:g} K)",
+                      f"{p.direct / 3.6e9:,.2f} / {_energy(p.storage_J)}")
+            t.add_row("  recovered / storage target", _share(k["heat_recovery_attainment"]))
+            for phase in dict.fromkeys(x for x in p.phase if x):  # recovered vs direct target per phase
+                j = [i for i, x in enumerate(p.phase) if x == phase]
+                t.add_row(f"  {phase}", f"{_energy(sum(p.recovered[j]))} of {_energy(sum(p.Q_rec_max[j]))}")
         name, worst = result.audit.worst()
         t.add_row("first-law closure (plant)", f"{k['energy_closure']:.2e}")
         t.add_row("  worst component", f"{name}: {worst:.2e}")

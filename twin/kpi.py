@@ -43,6 +43,14 @@ output_value                currency  Σ ``economics.output_value`` x the tallie
 carbon_intensity            kg/cur.   co2_mass / output_value
 circularity                 1         recycled material in / all material in (e.g. cullet
                                       share of a glass furnace's charge)
+heat_recovery_target        J         pinch target of direct heat recovery between the
+                                      scenario's ``pinch:`` streams, Σ over time slices of
+                                      Q_rec,max x duration (time-slice model, :mod:`twin.pinch`)
+heat_recovery_target_storage J        the same streams targeted as run means: the most any
+                                      network with ideal heat storage could recover
+                                      (time-average model)
+heat_recovery_attainment    1         Q_r / heat_recovery_target_storage: how close the
+                                      simulated plant comes to the target
 ==========================  ========  =====================================================
 
 References
@@ -106,6 +114,8 @@ def units(currency: str = "EUR") -> dict[str, str]:
         "waste_heat_recovered_share": "1", "recapture_rate": "1", "co2_fuel": "kg",
         "co2_grid": "kg", "co2_mass": "kg", "energy_cost": currency, "output_value": currency,
         "carbon_intensity": f"kg/{currency}", "circularity": "1",
+        "heat_recovery_target": "J", "heat_recovery_target_storage": "J",
+        "heat_recovery_attainment": "1",
     }
 
 
@@ -136,7 +146,13 @@ DESCRIPTIONS = {
     "output_value": "value of the plant's output",
     "carbon_intensity": "CO2 per unit of output value",
     "circularity": "recycled material in / all material in",
+    "heat_recovery_target": "pinch target of direct heat recovery (time slices)",
+    "heat_recovery_target_storage": "pinch target of heat recovery with ideal storage (time average)",
+    "heat_recovery_attainment": "heat recovered / pinch target with ideal storage",
 }
+
+#: the KPIs of the pinch analysis, computed from the trajectory by twin.pinch (NaN here)
+PINCH_KPIS = ("heat_recovery_target", "heat_recovery_target_storage", "heat_recovery_attainment")
 
 #: KPI names with their units in the default currency (for check validation and docs)
 UNITS = units()
@@ -214,4 +230,5 @@ def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
         "output_value": value,
         "carbon_intensity": _ratio(co2, value),
         "circularity": _ratio(tally("recycled_mass"), tally("charge_mass")),
+        **dict.fromkeys(PINCH_KPIS, _NAN),  # see twin.run, from the trajectory
     }

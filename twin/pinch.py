@@ -33,8 +33,9 @@ R. Smith, "Chemical Process Design and Integration", Wiley, 2005, ch. 16-17.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -363,3 +364,237 @@ def sliced_targets(
         "Q_H_min_J": energy("Q_H_min"),
         "Q_C_min_J": energy("Q_C_min"),
     }
+
+
+# ---------------------------------------------------------------------- targets of a run
+@dataclass(frozen=True)
+class RunStream:
+    """A pinch stream of a simulated run (built from the scenario's ``pinch:`` block).
+
+    Either ``connection`` names a connection (outlet ``component.port``) whose cumulative
+    integrals ``pinch_heat = ∫ m (h - h(T_target)) dt``, ``mass = ∫ m dt`` and
+    ``mT = ∫ m T dt`` the plant integrated, or ``supply`` [K] and ``CP`` (a function of
+    time, s -> W/K) give the stream by numbers. ``target`` is in K.
+    """
+
+    name: str
+    target: float
+    connection: str | None = None
+    supply: float | None = None
+    CP: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class RunTargets:
+    """Pinch targets of a run, per time slice and for the whole run.
+
+    Attributes
+    ----------
+    dT_min : float
+        Minimum approach temperature, K.
+    t_start, t_end : ndarray, shape (n_slices,)
+        Slice bounds, s (on the run's output times).
+    phase : tuple of str
+        Production-phase label of each slice (``""`` without phases).
+    T_supply, CP : ndarray, shape (n_slices, n_streams)
+        Each stream's mean supply temperature, K, and heat-capacity flow rate, W/K, per
+        slice; CP is 0 (and T_supply NaN) where the stream does not run in the slice.
+    streams : tuple of str
+        Stream names; ``T_target`` their targets, K; ``kind`` "hot" or "cold" over the run.
+    slices : tuple of PinchResult or None
+        The problem table of each slice (None: fewer than one hot and one cold stream ran).
+    Q_rec_max, Q_H_min, Q_C_min, T_pinch_hot : ndarray, shape (n_slices,)
+        Per-slice targets times the slice duration, J; hot pinch temperature, K (NaN: none).
+    recovered : ndarray, shape (n_slices,)
+        Heat the simulated plant recovered in each slice, J (NaN when not given).
+    direct : float
+        Direct-recovery target of the run, J: the sum over slices (time-slice model).
+    storage : PinchResult
+        The whole run targeted with its mean streams (time-average model, W): what a
+        network with ideal heat storage between slices could recover, ``storage.Q_rec_max *
+        duration`` J. ``storage_J`` holds that figure, J.
+    """
+
+    dT_min: float
+    t_start: np.ndarray
+    t_end: np.ndarray
+    phase: tuple[str, ...]
+    streams: tuple[str, ...]
+    T_target: np.ndarray
+    kind: tuple[str, ...]
+    T_supply: np.ndarray
+    CP: np.ndarray
+    slices: tuple[PinchResult | None, ...]
+    Q_rec_max: np.ndarray
+    Q_H_min: np.ndarray
+    Q_C_min: np.ndarray
+    T_pinch_hot: np.ndarray
+    recovered: np.ndarray
+    direct: float
+    storage: PinchResult | None
+    storage_J: float
+    storage_streams: tuple[PinchStream, ...]
+
+    @property
+    def recovered_total(self) -> float:
+        """Heat the simulated plant recovered over the run, J (NaN when not given)."""
+        return float(np.sum(self.recovered))
+
+    @property
+    def attainment(self) -> float:
+        """Simulated recovery over the storage (time-average) target: 1 = target met."""
+        if not (self.storage_J > 0.0):
+            return math.nan
+        return self.recovered_total / self.storage_J
+
+
+@dataclass(frozen=True)
+class PinchConfig:
+    """The scenario's ``pinch:`` block, ready for :func:`run_targets`.
+
+    ``streams`` are :class:`RunStream`; ``dT_min`` K; ``max_slice`` s; ``cuts`` the times,
+    s, where the production phases change; ``phase_of(t)`` the label of the phase at time
+    ``t`` (``""`` without phases).
+    """
+
+    streams: tuple[RunStream, ...]
+    dT_min: float
+    max_slice: float
+    cuts: tuple[float, ...] = ()
+    phase_of: Callable[[float], str] = lambda t: ""
+
+    def targets(self, ts: np.ndarray, connections, recovered: np.ndarray | None) -> RunTargets:
+        """Targets of a run with output times ``ts``; see :func:`run_targets`."""
+        bounds = slice_bounds(ts, self.max_slice, self.cuts)
+        mid = 0.5 * (ts[bounds[:-1]] + ts[bounds[1:]])
+        return run_targets(ts, connections, self.streams, self.dT_min, bounds,
+                           phase=[self.phase_of(t) for t in mid], recovered=recovered)
+
+
+def slice_bounds(ts: np.ndarray, max_slice: float, cuts: Sequence[float] = ()) -> np.ndarray:
+    """Indices into the output times ``ts`` [s] that cut a run into time slices.
+
+    The run is cut at every time in ``cuts`` (phase changes), s, and so that no slice is
+    longer than ``max_slice``, s; each cut is moved to the nearest output time (the
+    integrals are known only there). Returns increasing indices from 0 to ``len(ts) - 1``.
+    """
+    ts = np.asarray(ts, dtype=float)
+    times = sorted({ts[0], ts[-1], *(float(t) for t in cuts if ts[0] < t < ts[-1])})
+    cut = []
+    for a, b in itertools.pairwise(times):
+        n = max(1, math.ceil((b - a) / max_slice - 1e-9))
+        cut.extend(a + (b - a) * np.arange(n) / n)
+    cut.append(times[-1])
+    return np.array(sorted({int(np.argmin(np.abs(ts - t))) for t in cut}))
+
+
+def _mean_CP(CP: Callable, a: float, b: float) -> float:
+    """Time mean of ``CP(t)`` over ``[a, b]`` by the midpoint rule on 1-minute panels (at
+    least 64): exact enough for step schedules, whose jumps fall in one panel."""
+    n = max(64, math.ceil((b - a) / 60.0))
+    t = a + (np.arange(n) + 0.5) * (b - a) / n
+    return float(np.mean(np.asarray(CP(t), dtype=float)))
+
+
+def _slice_streams(specs, ts, conns, i0: int, i1: int, kinds) -> tuple[list[PinchStream], np.ndarray, np.ndarray]:
+    """Steady streams of the slice ``ts[i0]..ts[i1]``, with each stream's (T_supply, CP)."""
+    d = ts[i1] - ts[i0]
+    out, T_s, CPs = [], np.full(len(specs), np.nan), np.zeros(len(specs))
+    for k, (spec, kind) in enumerate(zip(specs, kinds)):
+        if spec.connection is not None:
+            c = conns[spec.connection]
+            M = c["mass"][i1] - c["mass"][i0]
+            Q = c["pinch_heat"][i1] - c["pinch_heat"][i0]  # > 0: above the target
+            if not M > 0.0:
+                continue
+            T = (c["mT"][i1] - c["mT"][i0]) / M
+            duty = Q if kind == "hot" else -Q
+            dT = (T - spec.target) if kind == "hot" else (spec.target - T)
+            if not (duty > 0.0 and dT > _T_SAME):
+                continue
+            CP = duty / (d * dT)
+        else:
+            T, CP = spec.supply, _mean_CP(spec.CP, ts[i0], ts[i1])
+            if not CP > 0.0:
+                continue
+        out.append(PinchStream(spec.name, T, spec.target, CP))
+        T_s[k], CPs[k] = T, CP
+    return out, T_s, CPs
+
+
+def _targets(streams: Sequence[PinchStream], dT_min: float) -> PinchResult | None:
+    kinds = {s.kind for s in streams}
+    return problem_table(streams, dT_min) if kinds == {"hot", "cold"} else None
+
+
+def run_targets(
+    ts: np.ndarray,
+    connections: Mapping[str, Mapping[str, np.ndarray]],
+    specs: Sequence[RunStream],
+    dT_min: float,
+    bounds: np.ndarray,
+    phase: Sequence[str] | None = None,
+    recovered: np.ndarray | None = None,
+) -> RunTargets:
+    """Pinch targets of a simulated run, slice by slice and over the whole run.
+
+    Each slice between consecutive ``bounds`` (indices into the output times ``ts``, s)
+    is treated as steady: a connection stream's supply temperature is its flow-weighted
+    mean, ``∫ m T dt / ∫ m dt``, and its heat-capacity flow rate the one that gives up
+    (hot) or takes (cold) the simulated enthalpy ``∫ m (h - h(T_target)) dt`` over that
+    temperature span in the slice's duration; a stream given by numbers takes its CP's time
+    mean. A stream is hot if its target lies below its supply over the whole run; in a slice
+    where it does not run, or sits on the wrong side of its target, it is left out. Each
+    slice is targeted by :func:`problem_table` (time-slice model: direct recovery only),
+    and the whole run once with its mean streams (time-average model: the bound with ideal
+    heat storage, ``>=`` the direct target; Kemp 2007, ch. 10).
+
+    Parameters
+    ----------
+    ts : Output times of the run, s.
+    connections : Per connection named by a stream, the cumulative integrals
+        ``pinch_heat`` [J], ``mass`` [kg] and ``mT`` [kg K] at ``ts``.
+    specs : The streams.
+    dT_min : Minimum approach temperature, K.
+    bounds : Slice bounds, from :func:`slice_bounds`.
+    phase : Label of each slice (default ``""``).
+    recovered : Cumulative heat the plant recovered, J, at ``ts`` (default: unknown, NaN).
+    """
+    ts = np.asarray(ts, dtype=float)
+    _check_dT_min(dT_min)
+    whole = np.array([0, len(ts) - 1])
+    kinds = []
+    for spec in specs:
+        if spec.connection is not None:
+            c = connections[spec.connection]
+            M = c["mass"][-1]
+            T_mean = c["mT"][-1] / M if M > 0 else spec.target
+            kinds.append("hot" if T_mean > spec.target else "cold")
+        else:
+            kinds.append("hot" if spec.supply > spec.target else "cold")
+    n = len(bounds) - 1
+    rows = [_slice_streams(specs, ts, connections, bounds[j], bounds[j + 1], kinds) for j in range(n)]
+    results = tuple(_targets(r[0], dT_min) for r in rows)
+    d = np.diff(ts[bounds])
+
+    def per_slice(field: str) -> np.ndarray:
+        return np.array([getattr(r, field) * d[j] if r is not None else 0.0 for j, r in enumerate(results)])
+
+    avg_streams, _, _ = _slice_streams(specs, ts, connections, whole[0], whole[1], kinds)
+    storage = _targets(avg_streams, dT_min)
+    rec = (np.diff(np.asarray(recovered, dtype=float)[bounds]) if recovered is not None
+           else np.full(n, np.nan))
+    q_rec = per_slice("Q_rec_max")
+    return RunTargets(
+        dT_min=float(dT_min), t_start=ts[bounds[:-1]], t_end=ts[bounds[1:]],
+        phase=tuple(phase) if phase is not None else ("",) * n,
+        streams=tuple(s.name for s in specs), T_target=np.array([s.target for s in specs]),
+        kind=tuple(kinds), T_supply=np.array([r[1] for r in rows]).reshape(n, len(specs)),
+        CP=np.array([r[2] for r in rows]).reshape(n, len(specs)), slices=results,
+        Q_rec_max=q_rec, Q_H_min=per_slice("Q_H_min"), Q_C_min=per_slice("Q_C_min"),
+        T_pinch_hot=np.array([r.T_pinch_hot if r is not None and r.T_pinch_hot is not None
+                              else np.nan for r in results]),
+        recovered=rec, direct=float(np.sum(q_rec)), storage=storage,
+        storage_J=(storage.Q_rec_max * (ts[-1] - ts[0]) if storage is not None else 0.0),
+        storage_streams=tuple(avg_streams),
+    )

@@ -207,7 +207,10 @@ def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private (0600); results are shared files
         ds.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=False)
         os.replace(tmp, path)
     except BaseException:

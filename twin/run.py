@@ -11,6 +11,7 @@ import xarray as xr
 from twin.audit import Audit, audit
 from twin.core.solve import LAST_COMPILE, Solution, simulate
 from twin.kpi import DESCRIPTIONS, kpis, units
+from twin.pinch import RunTargets, composite_curves
 from twin.results import to_dataset
 
 DEFAULT_CLOSURE_TOLERANCE = 1e-6
@@ -50,6 +51,7 @@ class RunResult:
     checks: list[CheckResult]
     dataset: xr.Dataset
     wall_time: float
+    pinch: RunTargets | None = None
 
     @property
     def second_law_violations(self) -> list[str]:
@@ -85,6 +87,11 @@ def run_scenario(scenario) -> RunResult:
     report = audit(plant, y0, sol.y_final) if sol.y_final is not None else None
     cfg = scenario.kpi_config
     values = kpis(report, cfg) if report is not None else {}
+    targets = None
+    if report is not None and scenario.pinch is not None:
+        targets = pinch_targets(scenario, sol)
+        values.update(heat_recovery_target=targets.direct, heat_recovery_target_storage=targets.storage_J,
+                      heat_recovery_attainment=targets.attainment)
     checks = evaluate_checks(values, scenario.checks, cfg.currency) if report is not None else []
     provenance = {
         "scenario_name": scenario.name,
@@ -104,4 +111,55 @@ def run_scenario(scenario) -> RunResult:
         u = units(cfg.currency)
         for k, v in values.items():
             ds[f"kpi.{k}"] = xr.Variable((), np.float64(v), {"units": u[k], "long_name": DESCRIPTIONS[k]})
-    return RunResult(sol, report, values, checks, ds, time.perf_counter() - t0)
+        if targets is not None:
+            ds = ds.assign(pinch_dataset(targets))
+    return RunResult(sol, report, values, checks, ds, time.perf_counter() - t0, targets)
+
+
+def pinch_targets(scenario, sol: Solution) -> RunTargets:
+    """Pinch targets of a solved run: the scenario's ``pinch:`` streams, sliced by phase, and
+    the heat the plant recovered (``recovery.recovered``) in each slice."""
+    ts = np.asarray(sol.ts, dtype=float)
+    conns = {k: {q: np.asarray(v, dtype=float) for q, v in d.items()} for k, d in sol.ys["connections"].items()}
+    recovered = None
+    if scenario.kpi_config.recovered:
+        recovered = np.zeros_like(ts)
+        for ref in scenario.kpi_config.recovered:
+            comp, _, name = ref.partition(".")
+            sign = 1.0 if name in scenario.plant.components[comp].tally_names else -1.0  # flows count as they leave
+            recovered = recovered + sign * np.asarray(sol.ys["audit"][comp][name], dtype=float)
+    return scenario.pinch.targets(ts, conns, recovered)
+
+
+def pinch_dataset(t: RunTargets) -> dict[str, xr.Variable]:
+    """Results-file variables of the pinch targets: per time slice (``pinch_slice``), per
+    stream and slice, and the time-average composite curves (for plots)."""
+    sl, st = ("pinch_slice",), ("pinch_slice", "pinch_stream")
+    a = {"dT_min_K": t.dT_min}
+    out = {
+        "pinch.slice_start": xr.Variable(sl, t.t_start, {"units": "s", "long_name": "start of the time slice"}),
+        "pinch.slice_end": xr.Variable(sl, t.t_end, {"units": "s", "long_name": "end of the time slice"}),
+        "pinch.phase": xr.Variable(sl, np.array(t.phase, dtype=object), {"long_name": "production phase of the slice"}),
+        "pinch.Q_rec_max": xr.Variable(sl, t.Q_rec_max, {"units": "J", **a,
+                                       "long_name": "pinch target of direct heat recovery in the slice"}),
+        "pinch.Q_H_min": xr.Variable(sl, t.Q_H_min, {"units": "J", **a, "long_name": "minimum hot utility in the slice"}),
+        "pinch.Q_C_min": xr.Variable(sl, t.Q_C_min, {"units": "J", **a, "long_name": "minimum cold utility in the slice"}),
+        "pinch.T_pinch_hot": xr.Variable(sl, t.T_pinch_hot, {"units": "K", **a,
+                                         "long_name": "hot-stream pinch temperature (NaN: no pinch)"}),
+        "pinch.recovered": xr.Variable(sl, t.recovered, {"units": "J", "long_name": "heat the plant recovered in the slice"}),
+        "pinch.T_supply": xr.Variable(st, t.T_supply, {"units": "K", "long_name": "mean supply temperature (NaN: idle)"}),
+        "pinch.CP": xr.Variable(st, t.CP, {"units": "W/K", "long_name": "heat-capacity flow rate (0: idle)"}),
+        "pinch.T_target": xr.Variable(("pinch_stream",), t.T_target, {"units": "K", "long_name": "target temperature"}),
+        "pinch.kind": xr.Variable(("pinch_stream",), np.array(t.kind, dtype=object), {"long_name": "hot or cold"}),
+    }
+    if t.storage is not None:
+        (Hh, Th), (Hc, Tc) = composite_curves(t.storage_streams, t.dT_min)
+        for side, H, T in (("hot", Hh, Th), ("cold", Hc, Tc)):
+            dim = (f"pinch_{side}_point",)
+            out[f"pinch.{side}_composite_H"] = xr.Variable(dim, H, {"units": "W", **a,
+                                                        "long_name": f"{side} composite curve (run means): heat flow"})
+            out[f"pinch.{side}_composite_T"] = xr.Variable(dim, T, {"units": "K", **a,
+                                                        "long_name": f"{side} composite curve (run means): temperature"})
+    out["pinch_stream"] = xr.Variable(("pinch_stream",), np.array(t.streams, dtype=object),
+                                      {"long_name": "pinch stream name"})
+    return out

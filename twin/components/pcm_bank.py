@@ -46,8 +46,59 @@ direction of heat flow do not (EnergyPlus issue 10420, where switching curves cr
 destroyed energy). A single mean ``c`` keeps the phase entropy consistent: with the melting
 curve as the reversible reference, ``s = c ln(T/T_ref) + L ∫_0^ξ dξ'/T_m*(ξ')``
 (``T_m*`` the inverse of ξ_m), melting above ξ_m's temperature and solidifying below it
-both generate entropy, so hysteresis only ever destroys exergy. Subcooling (delayed
-nucleation with recalescence) is not modelled.
+both generate entropy, so hysteresis only ever destroys exergy.
+
+Subcooling (``subcooling=True``, needs ``hysteresis=True``; ``dT_hysteresis`` may be 0): a
+melt that holds no crystals does not solidify when it crosses the solidification curve; it
+stays liquid, metastable, and cools sensibly at ``c`` until it nucleates at
+
+    T_nuc = T_liq - ΔT_hys - ΔT_sub,
+
+``ΔT_sub`` (``dT_subcooling``) below the solidification onset (the liquidus of the
+solidification curve). Crystals then grow towards the solidification curve with
+``tau_phase``, and the latent heat they release warms the node back up to that curve
+(recalescence): the behaviour measured and modelled by Günther, Mehling & Hiebler [5] and
+described by Mehling & Cabeza [6], where salts and salt hydrates subcool by a few to tens
+of kelvin and paraffins hardly at all. A second state per node, the nucleated indicator
+ν in [0, 1] (0: a melt without nuclei), gates the solidification:
+
+    dξ/dt = [max(ξ_m(T) - ξ, 0) + G(ν) min(ξ_s(T) - ξ, 0)] / tau_phase,  G(ν) = S(2ν - 1)
+    dν/dt = [a (1 - ν) - b ν + (1 - a)(1 - b) 4 ν (1 - ν)(ν - 1/2)] / tau_nucleation
+    a = 1 - (1 - S((T_nuc - T) / w)) (1 - χ_l)(1 - χ_r)              (nucleate)
+    b = S((ξ - 1 + δ) / δ) S((T - T_liq + ΔT_hys) / w) (1 - χ_l)(1 - χ_r)   (lose nuclei)
+
+S is the C1 smoothstep (3x^2 - 2x^3 on [0, 1], exactly 0 below and 1 above: a gate far
+from its band neither leaks nor costs a transcendental), ``w`` = :data:`NUCLEATION_WIDTH`,
+``δ`` = :data:`MOLTEN_WIDTH`, and χ = S((1 - δ - ξ) / δ) says whether the neighbouring
+nodes l, r through the thickness hold crystals. Modelling choices:
+
+* A node nucleates (a) when it cools into the band [T_nuc - w, T_nuc], or when a
+  neighbour holds crystals: a crystal front grows through a connected subcooled melt, so one nucleus
+  solidifies the whole slab. Seeding is not passed along the flow (the model does not know
+  whether the slabs beside the channel cells are one container).
+* It loses its nuclei (b) only when *fully* molten (ξ > 1 - δ), above the solidification
+  onset and out of contact with crystals. A partly molten node keeps crystals and does not
+  subcool, which is why incomplete melting is a classic cure for subcooling [6].
+* The cubic term makes ν bistable with 0 and 1 stable and 1/2 the threshold: a brief touch
+  of the gate that leaves ν < 1/2 decays back (no nucleation), residual ν from a reset
+  never grows spontaneously, and once ν > 1/2 the node stays nucleated while recalescence
+  warms it far above ``T_nuc``. G(ν) keeps crystal growth off until ν passes 1/2: with it
+  on earlier, the first latent heat (L / c ≈ 100 K per unit ξ) would hold the node at
+  ``T_nuc`` with ν stuck near 0 and no recalescence.
+* ``tau_nucleation`` (a minute) is short against a store's cooling: a node cooling at
+  ``r`` bottoms out ``x* w`` below ``T_nuc``, ``x* ∈ (0, 1]`` where
+  ``w / (r tau_nucleation) (x^3 - x^4/2) = 1/2`` (about 0.13 K at 4 K/h), and is back on
+  the solidification curve within minutes.
+* A start on the melting curve fully molten above the solidification onset is un-nucleated,
+  any other start nucleated.
+
+Energy: ν carries none; h stays the state, so the cycle still closes to round-off. Entropy:
+s(h, ξ) above is unchanged (a subcooled liquid is the liquid continued at ``c``; its stored
+exergy exceeds that of the solid at the same temperature by the metastable part). A node's
+phase-change generation ``L dξ/dt (1/T_m*(ξ) - 1/T)`` stays non-negative because
+``0 <= G(ν) <= 1`` only scales the solidification term, which acts where
+ξ > ξ_s(T) >= ξ_m(T), i.e. T < T_m*(ξ): crystallising a subcooled melt, far below
+T_m*, destroys more exergy than crystallising on the curve.
 
 References
 ----------
@@ -59,6 +110,10 @@ References
 [4] Barz, T., Krämer, J., Emhofer, J. (2020), Identification of phase fraction-temperature
     curves from heat capacity data for numerical modeling of heat transfer in commercial
     paraffin waxes, Energies 13, 5149; and slPCMlib (Barz et al. 2022).
+[5] Günther, E., Mehling, H., Hiebler, S. (2007), Modeling of subcooling and solidification
+    of phase change materials, Modelling Simul. Mater. Sci. Eng. 15, 879-892.
+[6] Mehling, H., Cabeza, L. F. (2008), Heat and cold storage with PCM, Springer, ch. 2
+    (subcooling, nucleation, seeding by remaining crystals).
 """
 
 from __future__ import annotations
@@ -75,6 +130,19 @@ from twin.core.stream import Stream
 from twin.thermo.fluids import T_REF
 from twin.thermo.pcm import PCMMaterial
 
+#: temperature width of the nucleation and de-seeding gates (subcooling) [K]
+NUCLEATION_WIDTH = 0.2
+#: liquid-fraction width of the "fully molten" and "holds crystals" gates (subcooling) [-]
+MOLTEN_WIDTH = 0.02
+
+
+def _step(x):
+    """C1 smoothstep: 0 for x <= 0, ``3x^2 - 2x^3`` between, 1 for x >= 1 (polynomial, and
+    exactly 0 or 1 outside, so a gate far from its band neither leaks nor costs a
+    transcendental). [-]"""
+    t = jnp.clip(x, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
 
 class PCMBankState(eqx.Module):
     """State of a :class:`PCMBank`.
@@ -84,11 +152,14 @@ class PCMBankState(eqx.Module):
     h_fluid : Specific enthalpy of the HTF cells. [J/kg]
     h_pcm : Specific enthalpy of the PCM nodes, shape (n_channel, n_nodes). [J/kg]
     xi : Liquid fraction of the PCM nodes with hysteresis (empty without). [-]
+    nucleated : Nucleated indicator ν of the PCM nodes with subcooling: 1 holds (or touches)
+        crystals, 0 a melt without nuclei (empty without subcooling). [-]
     """
 
     h_fluid: jnp.ndarray
     h_pcm: jnp.ndarray
     xi: jnp.ndarray
+    nucleated: jnp.ndarray
 
 
 class PCMBank(AbstractComponent):
@@ -110,7 +181,11 @@ class PCMBank(AbstractComponent):
     T_initial : Initial temperature of PCM and fluid. [K]
     dT_hysteresis : Solidification curve below the melting curve by this (hysteresis). [K]
     tau_phase : Time constant of the phase fraction (hysteresis). [s]
+    dT_subcooling : Nucleation this far below the solidification onset (subcooling). [K]
+    tau_nucleation : Time constant of the nucleated indicator (subcooling). [s]
     hysteresis : Phase fraction as a state with separate curves (static).
+    subcooling : Nucleated indicator as a state, delaying solidification (static; needs
+        ``hysteresis``).
     n_channel, n_nodes : Cells along the flow and nodes through the PCM thickness (static). [-]
     fluid : The HTF (static).
     fluid_dynamics : "dynamic" (a hold-up per channel cell) or "quasi_steady" (static).
@@ -130,10 +205,16 @@ class PCMBank(AbstractComponent):
     dT_hysteresis: float | jnp.ndarray = 0.0
     tau_phase: float | jnp.ndarray = 60.0
     hysteresis: bool = eqx.field(static=True, default=False)
+    dT_subcooling: float | jnp.ndarray = 0.0
+    tau_nucleation: float | jnp.ndarray = 60.0
+    subcooling: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.fluid_dynamics not in ("dynamic", "quasi_steady"):
             raise ValueError(f"fluid_dynamics must be 'dynamic' or 'quasi_steady', not {self.fluid_dynamics!r}")
+        if self.subcooling and not self.hysteresis:
+            raise ValueError("subcooling needs the liquid fraction as a state: set hysteresis=True "
+                             "(dT_hysteresis may be 0)")
 
     inlets: ClassVar = ("inlet",)
     outlets: ClassVar = ("outlet",)
@@ -143,6 +224,8 @@ class PCMBank(AbstractComponent):
         "h_fluid": ("J/kg", "specific enthalpy of the heat-transfer fluid cells", ("channel",)),
         "h_pcm": ("J/kg", "specific enthalpy of the PCM nodes", ("channel", "node")),
         "xi": ("1", "liquid fraction of the PCM nodes (with hysteresis)", ("channel", "node")),
+        "nucleated": ("1", "nucleated indicator of the PCM nodes, 0: melt without nuclei (subcooling)",
+                      ("channel", "node")),
     }
     signal_info: ClassVar = {
         "T_fluid": ("K", "heat-transfer fluid temperature per channel cell (length mean)", ("channel",)),
@@ -207,6 +290,30 @@ class PCMBank(AbstractComponent):
         phase = jnp.concatenate([jnp.zeros(1), jnp.cumsum(jnp.diff(m.xi_grid) / T_mid)])
         return self._c_mean() * jnp.log(self._T_hys(h, xi) / T_REF) + m.latent_heat * jnp.interp(xi, m.xi_grid, phase)
 
+    # ------------------------------------------------------------------ subcooling model
+    def _T_onset(self):
+        """Solidification onset, the liquidus of the solidification curve. [K]"""
+        return self.material.T_liquidus - self.dT_hysteresis
+
+    def _deseed(self, xi, T):
+        """Gate of losing the nuclei: fully molten and above the solidification onset. [-]"""
+        molten = _step((xi - 1.0 + MOLTEN_WIDTH) / MOLTEN_WIDTH)
+        return molten * _step((T - self._T_onset()) / NUCLEATION_WIDTH)
+
+    def _dnucleated(self, T, xi, nu):
+        """dν/dt: nucleation when cold or seeded by a neighbour, loss when fully molten, and
+        a bistable latch in between (see module docstring). [1/s]"""
+        crystals = _step((1.0 - MOLTEN_WIDTH - xi) / MOLTEN_WIDTH)
+        zero = jnp.zeros((self.n_channel, 1))
+        # no seed: no neighbour through the thickness holds crystals (probabilistic OR)
+        no_seed = (1.0 - jnp.concatenate([zero, crystals[:, :-1]], axis=1)) \
+            * (1.0 - jnp.concatenate([crystals[:, 1:], zero], axis=1))
+        T_nuc = self._T_onset() - self.dT_subcooling
+        a = 1.0 - (1.0 - _step((T_nuc - T) / NUCLEATION_WIDTH)) * no_seed
+        b = self._deseed(xi, T) * no_seed
+        latch = 4.0 * nu * (1.0 - nu) * (nu - 0.5)
+        return (a * (1.0 - nu) - b * nu + (1.0 - a) * (1.0 - b) * latch) / self.tau_nucleation
+
     def _pcm_state(self, x):
         """(temperature, liquid fraction) of every PCM node. [K], [-]"""
         if self.hysteresis:
@@ -217,12 +324,16 @@ class PCMBank(AbstractComponent):
         T0 = jnp.asarray(self.T_initial, dtype=float)
         n_f = self.n_channel if self._dynamic else 0
         shape = (self.n_channel, self.n_nodes)
+        nu = jnp.zeros(0)
         if self.hysteresis:  # start on the melting curve
             h0, xi0 = self._on_melting_curve(T0)
             h_pcm, xi = jnp.full(shape, h0), jnp.full(shape, xi0)
+            if self.subcooling:  # a melt above the solidification onset holds no nuclei
+                nu = jnp.full(shape, 1.0 - self._deseed(xi0, T0))
         else:
             h_pcm, xi = jnp.full(shape, self.material.h(T0)), jnp.zeros(0)
-        return PCMBankState(h_fluid=jnp.full((n_f,), self.fluid.h(T0)), h_pcm=h_pcm, xi=xi)
+        return PCMBankState(h_fluid=jnp.full((n_f,), self.fluid.h(T0)), h_pcm=h_pcm, xi=xi,
+                            nucleated=nu)
 
     def stored_energy(self, x):
         m_node = self.mass / (self.n_channel * self.n_nodes)
@@ -286,14 +397,19 @@ class PCMBank(AbstractComponent):
         net = jnp.concatenate([q_in[:, None], q_cond], axis=1) - jnp.concatenate([q_cond, zero], axis=1)
         m_node = self.mass / (self.n_channel * self.n_nodes)
         dh_p = net / m_node
-        dxi = jnp.zeros(0)
+        dxi, dnu = jnp.zeros(0), jnp.zeros(0)
         if self.hysteresis:  # curve track: melt towards ξ_m, solidify towards ξ_s, else hold
             # a plain clip (kinks, no bias): a smoothed one would pull ξ off 0 and 1 by a
             # fraction of its width, i.e. shift the solid's and the liquid's temperatures
             lo, hi = self._xi_melt(T_p), self._xi_melt(T_p + self.dT_hysteresis)
-            dxi = (jnp.clip(x.xi, lo, hi) - x.xi) / self.tau_phase
+            if self.subcooling:  # solidification only where nucleated (lo <= hi: the clip at ν = 1)
+                grow = _step(2.0 * x.nucleated - 1.0)  # 0 up to ν = 1/2, 1 at ν = 1
+                dxi = (jnp.maximum(lo - x.xi, 0.0) + grow * jnp.minimum(hi - x.xi, 0.0)) / self.tau_phase
+                dnu = self._dnucleated(T_p, x.xi, x.nucleated)
+            else:
+                dxi = (jnp.clip(x.xi, lo, hi) - x.xi) / self.tau_phase
         lost = exergy.heat(-loss, T_f, ctx.T0)  # each channel cell at its fluid temperature
-        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p, xi=dxi), {"shell_loss": lost}, {}
+        return PCMBankState(h_fluid=dh_f, h_pcm=dh_p, xi=dxi, nucleated=dnu), {"shell_loss": lost}, {}
 
     def signals(self, ctx, x, inlets, outlets):
         T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)

@@ -13,8 +13,11 @@ through its ports and each of its boundary flows (energy ``flow`` and exergy
 (:mod:`twin.audit`). Two more parts integrate what the KPIs need: ``"connections"`` holds,
 per connection (keyed by its outlet ``"component.port"``), the enthalpy flow above the dead
 state ``m (h - h(T0))`` (heat released if the stream were cooled to T0: the recoverable waste
-heat of a flue) and its exergy; ``"economics"`` holds the grid CO2 and the cost of the
-electricity drawn, whose factors vary in time.
+heat of a flue) and its exergy; for the connections named as streams of a pinch analysis
+(``pinch_targets``) also ``m (h - h(T_target))``, ``m`` and ``m T``, from which
+:mod:`twin.pinch` forms each time slice's supply temperature and heat-capacity flow rate;
+``"economics"`` holds the grid CO2 and the cost of the electricity drawn, whose factors vary
+in time.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class Plant(eqx.Module):
     T_dead : Dead-state temperature of the exergy audit. [K]
     wiring : Static connection data from :func:`build_plant`.
     economics : Grid CO2 and electricity price schedules, or None.
+    pinch_targets : Target temperature of each connection (by outlet ``"component.port"``)
+        that is a stream of the scenario's pinch analysis, or None. [K]
     """
 
     components: dict[str, AbstractComponent]
@@ -83,6 +88,7 @@ class Plant(eqx.Module):
     T_dead: jnp.ndarray
     wiring: Wiring = eqx.field(static=True)
     economics: Economics | None = None
+    pinch_targets: dict[str, jnp.ndarray] | None = None
 
     # ------------------------------------------------------------------ evaluation
     def _streams(self, t, y):
@@ -118,17 +124,22 @@ class Plant(eqx.Module):
     def _connection_flows(self, inlets):
         """Per connection (keyed by its inlet port): exergy flow and enthalpy flow above the
         dead state. [W], [W]"""
-        x_port, heat = {}, {}
-        for (c, i), _ in self.wiring.source_of:
+        x_port, heat, pinch = {}, {}, {}
+        targets = self.pinch_targets or {}
+        for (c, i), (sc, sp) in self.wiring.source_of:
             st, fluid = inlets[c][i], self.components[c].port_fluid(i)
             x_port[(c, i)] = st.m_flow * fluid_exergy(fluid, st.T, st.Y, self.T_dead)
             heat[(c, i)] = st.m_flow * (st.h - fluid.h(self.T_dead, st.Y))
-        return x_port, heat
+            if f"{sc}.{sp}" in targets:
+                T_t = targets[f"{sc}.{sp}"]
+                pinch[(c, i)] = {"pinch_heat": st.m_flow * (st.h - fluid.h(T_t, st.Y)),
+                                 "mass": st.m_flow, "mT": st.m_flow * st.T}
+        return x_port, heat, pinch
 
     def vector_field(self, t, y):
         """Time derivative of the plant state ``y`` at time ``t`` (the ODE right-hand side)."""
         ctx, inlets, outlets = self._streams(t, y["components"])
-        x_port, heat = self._connection_flows(inlets)
+        x_port, heat, pinch = self._connection_flows(inlets)
         x_out: dict[str, list] = {n: [] for n in self.components}
         for (c, i), (sc, _) in self.wiring.source_of:
             x_out[sc].append(x_port[(c, i)])
@@ -152,7 +163,7 @@ class Plant(eqx.Module):
             a.update({k: jnp.asarray(tallies[k], dtype=float) for k in comp.tally_names})
             daudit[name] = a
         conns = {
-            f"{sc}.{sp}": {"heat": heat[(c, i)], "exergy": x_port[(c, i)]}
+            f"{sc}.{sp}": {"heat": heat[(c, i)], "exergy": x_port[(c, i)], **pinch.get((c, i), {})}
             for (c, i), (sc, sp) in self.wiring.source_of
         }
         out = {"components": dx, "audit": daudit, "connections": conns}
@@ -167,7 +178,12 @@ class Plant(eqx.Module):
         comps = {n: c.initial_state() for n, c in self.components.items()}
         audit = {n: {k: jnp.zeros(()) for k in audit_terms(c)} for n, c in self.components.items()}
         zero = jnp.zeros(())
-        conns = {f"{sc}.{sp}": {"heat": zero, "exergy": zero} for _, (sc, sp) in self.wiring.source_of}
+        targets = self.pinch_targets or {}
+        conns = {
+            f"{sc}.{sp}": {"heat": zero, "exergy": zero,
+                           **({"pinch_heat": zero, "mass": zero, "mT": zero} if f"{sc}.{sp}" in targets else {})}
+            for _, (sc, sp) in self.wiring.source_of
+        }
         y = {"components": comps, "audit": audit, "connections": conns}
         if self.economics is not None:
             y["economics"] = {"grid_co2": zero, "electricity_cost": zero}
@@ -224,12 +240,15 @@ def build_plant(
     T_ambient: Schedule,
     T_dead: float | None = None,
     economics: Economics | None = None,
+    pinch_targets: dict[str, float] | None = None,
 ) -> Plant:
     """Check the wiring and return the :class:`Plant`.
 
     ``connections`` are ``("component.outlet", "component.inlet")`` pairs. All problems are
     collected and raised together as one :class:`WiringError`. ``T_dead`` [K] is the
     dead-state temperature of the exergy audit; by default the ambient at t = 0.
+    ``pinch_targets`` maps connections (outlet ``"component.port"``) to the target
+    temperature [K] of their pinch-analysis stream (see :class:`Plant`).
     """
     problems: list[tuple[int | None, str]] = []
     source_of: dict[Port, Port] = {}
@@ -296,4 +315,5 @@ def build_plant(
         ) from None
     wiring = Wiring(tuple(sorted(source_of.items())), mass_order, thermal_order)
     T0 = jnp.asarray(T_ambient(0.0) if T_dead is None else T_dead, dtype=float)
-    return Plant(dict(sorted(components.items())), T_ambient, T0, wiring, economics)
+    targets = {k: jnp.asarray(v, dtype=float) for k, v in sorted((pinch_targets or {}).items())}
+    return Plant(dict(sorted(components.items())), T_ambient, T0, wiring, economics, targets or None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from twin.core.plant import Economics, Plant, WiringError, build_plant
 from twin.core.schedule import Schedule
 from twin.core.solve import SolverConfig
 from twin.kpi import KPIConfig
+from twin.pinch import PinchConfig, RunStream
 from twin.scenario import schema as S
 from twin.scenario.errors import Problem, ScenarioError, problems_from_pydantic
 from twin.scenario.yamlio import LineMap, apply_override, load_yaml_text
@@ -95,6 +97,8 @@ class Scenario:
         that scalar parameter lives in :attr:`plant`.
     kpi_config
         The waste-heat KPI boundary and the economics (:class:`twin.kpi.KPIConfig`).
+    pinch
+        The heat-integration targets to compute after the run (:class:`twin.pinch.PinchConfig`).
     """
 
     name: str
@@ -110,6 +114,7 @@ class Scenario:
     overrides: tuple[str, ...] = ()
     parameters: dict[str, ParameterRef] = dataclasses.field(default_factory=dict)
     kpi_config: KPIConfig = dataclasses.field(default_factory=KPIConfig)
+    pinch: PinchConfig | None = None
 
 
 # ---------------------------------------------------------------------- helpers
@@ -246,13 +251,17 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
         p(path, field, dim)
     if m.fluid_holdup is not None:
         p("fluid_holdup", "M_fluid", "mass")
+    if m.subcooling is not None:
+        p("subcooling", "dT_subcooling", "temperature_difference")
     return PCMBank(
         material=load_material(m.material), mass=_a(m.mass), thickness=_a(m.thickness),
         h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup or 0.0), UA_loss=_a(m.UA_loss),
         T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_channel=m.channels,
         n_nodes=m.nodes, fluid_dynamics=m.fluid_dynamics,
         dT_hysteresis=_a(m.hysteresis or 0.0), tau_phase=_a(m.phase_time_constant),
-        hysteresis=m.hysteresis is not None,
+        # subcooling needs the liquid fraction as a state; without hysteresis it is 0 K
+        hysteresis=m.hysteresis is not None or m.subcooling is not None,
+        dT_subcooling=_a(m.subcooling or 0.0), subcooling=m.subcooling is not None,
     )
 
 
@@ -743,7 +752,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), model=model, plant=plant,
         solver=config, duration=model.duration, output_interval=model.output_interval,
         checks=list(model.checks), overrides=overrides, parameters=parameters,
-        kpi_config=_kpi_config(model, plant),
+        kpi_config=_kpi_config(model, plant), pinch=_pinch_config(model),
     )
 
 
@@ -751,6 +760,9 @@ def _plant_options(model: S.ScenarioModel) -> dict:
     """Dead state and time-varying economics for :func:`twin.core.plant.build_plant`."""
     econ = model.economics
     options: dict[str, Any] = {"T_dead": model.ambient.dead_state}
+    if model.pinch is not None:
+        options["pinch_targets"] = {st.connection: st.target for st in model.pinch.streams.values()
+                                    if st.connection is not None}
     if econ is not None and (econ.grid_co2 is not None or econ.electricity_price is not None):
         zero = Schedule.constant(0.0)
         options["economics"] = Economics(
@@ -758,6 +770,40 @@ def _plant_options(model: S.ScenarioModel) -> dict:
             electricity_price=to_schedule(econ.electricity_price) if econ.electricity_price is not None else zero,
         )
     return options
+
+
+def _phases(name: str, sched: S.NamedSchedule, duration: float) -> tuple[tuple[float, ...], Any]:
+    """Times where the named schedule changes value within the run, and a labeller."""
+    times, values, period = list(sched.times), list(sched.values), sched.period
+    changes = [t for k, t in enumerate(times)
+               if sched.kind == "linear" or k == 0 or values[k] != values[k - 1]]
+    if period is not None and sched.kind == "step" and values[0] == values[-1] and len(times) > 1:
+        changes = changes[1:]  # the wrap-around repeats the last value: no change at 0
+    reps = range(math.ceil(duration / period) + 1) if period is not None else (0,)
+    cuts = sorted({k * (period or 0.0) + t for k in reps for t in changes
+                   if 0.0 < k * (period or 0.0) + t < duration})
+
+    def label(t: float) -> str:
+        tt = t % period if period is not None else t
+        k = max(i for i, ti in enumerate(times) if ti <= tt)
+        v = values[k]
+        return f"{name} = {v:g}" if isinstance(v, float) else f"{name} = {v}"
+
+    return tuple(cuts), label
+
+
+def _pinch_config(model: S.ScenarioModel) -> PinchConfig | None:
+    pm = model.pinch
+    if pm is None:
+        return None
+    streams = tuple(
+        RunStream(name, st.target, connection=st.connection, supply=st.supply,
+                  CP=(None if st.heat_capacity_rate is None else to_schedule(st.heat_capacity_rate)))
+        for name, st in pm.streams.items())
+    cuts, label = ((), lambda t: "")
+    if pm.phases is not None:
+        cuts, label = _phases(pm.phases, model.schedules[pm.phases], model.duration)
+    return PinchConfig(streams, pm.dT_min, min(pm.slice, model.duration), cuts, label)
 
 
 def _kpi_config(model: S.ScenarioModel, plant: Plant) -> KPIConfig:
@@ -805,6 +851,11 @@ def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: Li
                     bad(("recovery", field, k), ref, f"a component's tally; components: {', '.join(comps)}")
                 elif t not in terms(c):
                     bad(("recovery", field, k), ref, f"a tally or flow of {c}: {', '.join(terms(c))}")
+    if model.pinch is not None:
+        for name, st in model.pinch.streams.items():
+            if st.connection is not None and st.connection not in outlets:
+                bad(("pinch", "streams", name, "connection"), st.connection,
+                    f"a connected outlet: {', '.join(outlets)}")
     if model.economics is not None:
         for ref in model.economics.output_value:
             c, _, t = ref.partition(".")

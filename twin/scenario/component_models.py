@@ -498,9 +498,17 @@ class PCMBankModel(_Component):
         Optional: the solidification curve lies this far below the melting curve, and the
         liquid fraction becomes a state (energy-conservative curve-track model). [K]
     phase_time_constant
-        Relaxation time of the liquid fraction with hysteresis; inside the melting range the
-        effective one is ``τ / (1 + L ξ_m'(T) / c)``, about 20 times shorter for paraffins,
-        so 30 min (the default) means a response of minutes and keeps explicit steps long. [s]
+        Relaxation time of the liquid fraction with hysteresis or subcooling; inside the
+        melting range the effective one is ``τ / (1 + L ξ_m'(T) / c)``, about 20 times
+        shorter for paraffins, so 30 min (the default) means a response of minutes and keeps
+        explicit steps long. [s]
+    subcooling
+        Optional: a melt without crystals stays liquid this far below the solidification
+        onset (the liquidus minus ``hysteresis``), then nucleates and crystallises on the
+        solidification curve, warming back up (recalescence). Turns the liquid fraction
+        into a state like ``hysteresis`` does, which may then be left out (0 K: crystals
+        grow on the melting curve, as in pure salts). Salts and salt hydrates subcool by a
+        few to tens of kelvin, paraffins hardly at all (Mehling & Cabeza 2008, ch. 2). [K]
     """
 
     type: Literal["pcm_bank"]
@@ -518,6 +526,7 @@ class PCMBankModel(_Component):
     initial_temperature: Temperature
     hysteresis: Optional[Quantity("temperature_difference", gt=0)] = None
     phase_time_constant: PositiveTime = 1800.0
+    subcooling: Optional[Quantity("temperature_difference", gt=0)] = None
 
 
 class PumpModel(_Component):

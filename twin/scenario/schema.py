@@ -32,6 +32,12 @@ Top level (``ScenarioModel``)::
       grid_co2: 0.38 kg/kWh            # constant or scheduled
       output_value: {furnace.product_mass: 420 EUR/t}
       output_rate: 2500 EUR/h          # or/and: value of output per hour (unmodelled products)
+    pinch:                             # optional: heat-integration targets (twin.pinch)
+      dT_min: 20 K
+      phases: production               # slices cut where this schedule changes
+      streams:
+        flue: {connection: furnace.exhaust, target: 120 degC}       # from the run
+        moulds: {supply: 15 degC, target: 250 degC, heat_capacity_rate: 1.15 kW/K}
     checks:
       - {kpi: energy_closure, max: 1.0e-6}
 
@@ -322,6 +328,79 @@ def _check_version(value: int) -> int:
     return value
 
 
+class PinchStreamModel(StrictModel):
+    """One process stream of the pinch analysis: a connection, or a stream given by numbers.
+
+    A stream *on a connection* takes its supply temperature and heat-capacity flow rate from
+    the run, slice by slice: the flow-weighted mean temperature of the connection and the
+    enthalpy it gives up (hot) or needs (cold) between that temperature and ``target``. A
+    stream *given by numbers* (``supply``, ``target``, ``heat_capacity_rate``) stands for a
+    duty twin does not model as a flow, e.g. moulds heated from ambient to 250 degC.
+
+    Attributes
+    ----------
+    connection
+        Outlet ``component.port`` of a connection (e.g. ``furnace.exhaust``).
+    supply
+        Supply temperature of a stream given by numbers. [K]
+    target
+        Target temperature: the stream is hot if it lies below the supply. [K]
+    heat_capacity_rate
+        m_dot c_p of a stream given by numbers, constant or scheduled. [W/K]
+    """
+
+    connection: Optional[PortRef] = None
+    supply: Optional[Temperature] = None
+    target: Temperature
+    heat_capacity_rate: Optional[Scheduled("thermal_conductance", ge=0)] = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PinchStreamModel:
+        numbers = (self.supply, self.heat_capacity_rate)
+        if self.connection is not None and any(v is not None for v in numbers):
+            raise ValueError("give either 'connection' or 'supply' with 'heat_capacity_rate', not both")
+        if self.connection is None and any(v is None for v in numbers):
+            raise ValueError("give 'connection' (a stream of the plant) or both 'supply' and "
+                             "'heat_capacity_rate' (a stream given by numbers)")
+        if self.supply is not None and self.supply == self.target:
+            raise ValueError(f"'target' must differ from 'supply' ({self.supply:g} K)")
+        return self
+
+
+class PinchModel(StrictModel):
+    """Heat-integration targets of the plant's streams by pinch analysis (:mod:`twin.pinch`).
+
+    The run is cut into time slices: at every change of the ``phases`` schedule (production
+    phases) and every ``slice`` of time; each slice is targeted on its own (direct heat
+    recovery, Kemp's time-slice model), and all of the run at once with its mean streams
+    (the time-average model: the most any storage could make of the same streams).
+
+    Attributes
+    ----------
+    dT_min
+        Minimum approach temperature. [K]
+    streams
+        The hot and cold streams by name (:class:`PinchStreamModel`); at least two.
+    phases
+        Name of a step schedule whose changes mark the production phases (optional).
+    slice
+        Longest time slice (default 24 h, or the whole run if shorter). [s]
+    """
+
+    dT_min: Quantity("temperature_difference", gt=0)
+    streams: Annotated[dict[Name, PinchStreamModel], Field(min_length=2)]
+    phases: Optional[Name] = None
+    slice: PositiveTime = 86400.0
+
+    @field_validator("phases")
+    @classmethod
+    def _known_schedule(cls, name: str | None, info: ValidationInfo) -> str | None:
+        known = (info.context or {}).get("schedules", {})
+        if name is not None and name not in known:
+            raise ValueError(f"no schedule named {name!r}; schedules: {', '.join(sorted(known)) or 'none'}")
+        return name
+
+
 class ScenarioModel(StrictModel):
     """A whole scenario file (see the module docstring for the layout).
 
@@ -351,6 +430,8 @@ class ScenarioModel(StrictModel):
         :class:`RecoveryModel`, the waste-heat KPI boundary (optional).
     economics
         :class:`EconomicsModel` (optional).
+    pinch
+        :class:`PinchModel`: heat-integration targets (optional).
     checks
         :class:`CheckModel` list.
 
@@ -374,6 +455,7 @@ class ScenarioModel(StrictModel):
     connections: list[tuple[PortRef, PortRef]] = []
     recovery: Optional[RecoveryModel] = None
     economics: Optional[EconomicsModel] = None
+    pinch: Optional[PinchModel] = None
     checks: list[CheckModel] = []
 
     @field_validator("output_interval")
