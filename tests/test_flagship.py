@@ -145,7 +145,12 @@ def test_flagship_kpis_and_second_law_in_the_results(flagship_run):
     assert 0 < k["recapture_rate"] < k["waste_heat_recovered_share"] < 1  # some is lost on the way
     # money and carbon: glass at 420 EUR/t; gas at 0.045 EUR/kWh plus 0.16 EUR/kWh for the pump
     product = float(ds["audit.furnace.product_mass"][-1])
-    assert k["output_value"] == pytest.approx(0.42 * product, rel=1e-12)
+    good, scrap = float(ds["audit.furnace.good_mass"][-1]), float(ds["audit.furnace.scrap_mass"][-1])
+    assert good == pytest.approx(0.9 * product, rel=1e-12) and good + scrap == pytest.approx(product, rel=1e-12)
+    assert k["material_yield"] == pytest.approx(0.9, rel=1e-12)
+    assert k["output_value"] == pytest.approx(0.42 * good, rel=1e-12)  # good ware is sold, scrap remelted
+    assert k["specific_energy"] == pytest.approx((k["fuel_energy"] + k["electricity"]) / good, rel=1e-12)
+    assert 4e6 < k["specific_energy"] < 12e6  # 4-12 GJ/t: container-glass furnaces (BREF Glass 2013, 3.2.2)
     assert k["energy_cost"] == pytest.approx((0.045 * k["fuel_energy"] + 0.16 * k["electricity"]) / 3.6e6, rel=1e-6)
     assert k["co2_grid"] == pytest.approx(0.38 * k["electricity"] / 3.6e6, rel=1e-6)
     assert k["carbon_intensity"] == pytest.approx(k["co2_mass"] / k["output_value"], rel=1e-12)
@@ -247,3 +252,13 @@ def test_pinch_block_errors_name_the_field(override, fragment):
     result = CliRunner().invoke(main, ["check", str(FLAGSHIP), "--set", override])
     assert result.exit_code == 2 and fragment in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_flagship_report_has_the_pinch_figure(flagship_run, tmp_path):
+    """The report of a run with a pinch block shows the composite curves and the slices."""
+    _, out = flagship_run
+    result = CliRunner().invoke(main, ["report", str(out), "-o", str(tmp_path), "--png"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert "Heat-integration target" in page and "energy-sankey" in page
+    assert (tmp_path / "pinch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -92,6 +92,7 @@ _COMPARE = (
     ("energy_cost", "energy cost", 1.0, "{cur}"),
     ("carbon_intensity", "carbon intensity", 1.0, "kg CO2/{cur}"),
     ("circularity", "material circularity", 100.0, "%"),
+    ("specific_energy", "energy per t good product", 1e-6, "GJ/t"),
     ("exergy_efficiency", "exergy efficiency", 100.0, "%"),
     ("exergy_destroyed", "exergy destroyed", 1 / 3.6e9, "MWh"),
 )
@@ -219,6 +220,9 @@ def _summary(sc, result, out: Path) -> None:
         ci = k["carbon_intensity"]
         t.add_row("carbon intensity", f"{ci:.3g} kg CO2/{cur}" if not math.isnan(ci) else "n/a")
         t.add_row("material circularity", _share(k["circularity"]))
+        if not math.isnan(k["specific_energy"]):
+            t.add_row("energy per t good product / yield",
+                      f"{k['specific_energy'] / 1e6:.2f} GJ/t / {_share(k['material_yield'])}")
         t.add_row("exergy efficiency (delivered / supplied)", _share(k["exergy_efficiency"]))
         if result.pinch is not None:
             p = result.pinch

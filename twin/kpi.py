@@ -43,6 +43,10 @@ output_value                currency  Σ ``economics.output_value`` x the tallie
 carbon_intensity            kg/cur.   co2_mass / output_value
 circularity                 1         recycled material in / all material in (e.g. cullet
                                       share of a glass furnace's charge)
+specific_energy             J/kg      (fuel + electricity) / good product (Σ ``good_mass`` tallies: the
+                                      furnace's pull times its forming yield), the GJ/t
+                                      figure of the BREFs
+material_yield              1         good product / product pulled (1 - scrap share)
 heat_recovery_target        J         pinch target of direct heat recovery between the
                                       scenario's ``pinch:`` streams, Σ over time slices of
                                       Q_rec,max x duration (time-slice model, :mod:`twin.pinch`)
@@ -114,6 +118,7 @@ def units(currency: str = "EUR") -> dict[str, str]:
         "waste_heat_recovered_share": "1", "recapture_rate": "1", "co2_fuel": "kg",
         "co2_grid": "kg", "co2_mass": "kg", "energy_cost": currency, "output_value": currency,
         "carbon_intensity": f"kg/{currency}", "circularity": "1",
+        "specific_energy": "J/kg", "material_yield": "1",
         "heat_recovery_target": "J", "heat_recovery_target_storage": "J",
         "heat_recovery_attainment": "1",
     }
@@ -146,6 +151,8 @@ DESCRIPTIONS = {
     "output_value": "value of the plant's output",
     "carbon_intensity": "CO2 per unit of output value",
     "circularity": "recycled material in / all material in",
+    "specific_energy": "fuel and electricity per kg of good product",
+    "material_yield": "good product / product pulled",
     "heat_recovery_target": "pinch target of direct heat recovery (time slices)",
     "heat_recovery_target_storage": "pinch target of heat recovery with ideal storage (time average)",
     "heat_recovery_attainment": "heat recovered / pinch target with ideal storage",
@@ -230,5 +237,7 @@ def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
         "output_value": value,
         "carbon_intensity": _ratio(co2, value),
         "circularity": _ratio(tally("recycled_mass"), tally("charge_mass")),
+        "specific_energy": _ratio(fuel + el, tally("good_mass")),
+        "material_yield": _ratio(tally("good_mass"), tally("product_mass")),
         **dict.fromkeys(PINCH_KPIS, _NAN),  # see twin.run, from the trajectory
     }

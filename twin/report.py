@@ -490,6 +490,33 @@ def temperature_figure(traces: dict[str, list[TemperatureTrace]], time_h: np.nda
     return fig
 
 
+def pinch_figure(ds: xr.Dataset) -> Figure:
+    """Composite curves of the run-mean pinch streams (time-average model) beside the heat
+    the plant recovered in each time slice against the slice's direct-recovery target."""
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    dT = ds["pinch.Q_rec_max"].attrs.get("dT_min_K", math.nan)
+    for side, color in (("hot", "#c44e52"), ("cold", "#4c72b0")):
+        if f"pinch.{side}_composite_H" in ds:
+            ax.plot(ds[f"pinch.{side}_composite_H"].values / 1e6, ds[f"pinch.{side}_composite_T"].values - _T_CELSIUS,
+                    color=color, lw=1.8, label=f"{side} composite")
+    ax.set_xlabel("heat flow [MW]")
+    ax.set_ylabel("temperature [degC]")
+    ax.set_title(f"Composite curves of the run means (dT_min = {dT:g} K)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    start, end = ds["pinch.slice_start"].values / 3600.0, ds["pinch.slice_end"].values / 3600.0
+    mid, width = 0.5 * (start + end), 0.42 * (end - start)
+    ax2.bar(mid - width / 2, ds["pinch.Q_rec_max"].values / 3.6e9, width, color="#8c8c8c", label="target (direct)")
+    ax2.bar(mid + width / 2, ds["pinch.recovered"].values / 3.6e9, width, color="#55a868", label="recovered")
+    ax2.set_xlabel("time slice [h]")
+    ax2.set_ylabel("heat [MWh]")
+    ax2.set_title("Heat recovered per time slice against its pinch target", fontsize=10)
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3, axis="y")
+    return fig
+
+
 def _png(fig: Figure) -> bytes:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
@@ -598,6 +625,8 @@ def build_report(ds: xr.Dataset) -> Report:
     banks = pcm_banks(ds)
     for bank in banks:
         pngs[f"pcm_{bank.name}"] = _png(pcm_figure(bank))
+    if "pinch.Q_rec_max" in ds:
+        pngs["pinch"] = _png(pinch_figure(ds))
     traces = temperatures(ds)
     if traces:
         pngs["temperatures"] = _png(temperature_figure(traces, ds.time.values / 3600.0))
@@ -621,6 +650,8 @@ def build_report(ds: xr.Dataset) -> Report:
         + f"first-law residual is {residual:.3g} J. {_SANKEY_NOTE}</p>",
         "<h2>Exergy destruction</h2>", _img(pngs["exergy_destruction"], "exergy destroyed per component"),
         "<h2>PCM state of charge</h2>", pcm,
+        *(["<h2>Heat-integration target (pinch analysis)</h2>", _img(pngs["pinch"], "pinch targets")]
+          if "pinch" in pngs else []),
         "<h2>Temperatures</h2>",
         _img(pngs["temperatures"], "temperatures of every component") if traces else "<p>No temperatures.</p>",
         "<h2>Scenario</h2><details><summary>scenario file as run</summary>",

@@ -49,9 +49,17 @@ in practice (EU BREF Glass 2013, sec. 3.2.2) is the reaction heat; the heat carr
 the batch gases and the faster melting of cullet are not modelled, and the gases' mass is
 not added to the flue (about 0.2 kg per kg of glass against 2-3 kg of flue gas).
 
+Product and scrap: of the product pulled, a share ``forming_yield`` leaves the forming
+line as good product, the rest as scrap (rejected ware; in glass the "pack-to-melt" ratio,
+85-95 % for container glass, EU BREF Glass 2013 sec. 3.4), which plants remelt as in-house
+cullet. Both are mass inventories tallied over the run; the energy per tonne of *good*
+product (:mod:`twin.kpi`, ``specific_energy``) is the figure plants and the BREF quote.
+Forming happens outside the furnace, so the yield changes no energy flow here.
+
 Boundary flows: fuel (LHV basis), sensible enthalpy of combustion air and fuel, electricity,
 charge in, product out, wall loss; the exhaust is a stream. Tallies: CO2 (fuel and batch),
-fuel mass, charge and recycled mass, product mass, and the exergy delivered to the product.
+fuel mass, charge and recycled mass, product pulled (``product_mass``), good product
+(``good_mass``) and scrap (``scrap_mass``), and the exergy delivered to the product.
 
 References
 ----------
@@ -133,6 +141,7 @@ class Furnace(AbstractComponent):
     M_gas : Gas hold-up (gas_dynamics="dynamic"). [kg]
     cullet_share : Recycled share of the charge, in [0, 1]. [-]
     batch_co2 : Process CO2 per kg of product made from batch. [kg/kg]
+    forming_yield : Good product / product pulled, in (0, 1]; the rest is scrap. [-]
     fuel : Fuel, or None for an electric furnace (static).
     control : "schedule" or "pi" (static).
     gas_dynamics : "quasi_steady" or "dynamic" (static).
@@ -172,13 +181,15 @@ class Furnace(AbstractComponent):
     control: str = eqx.field(static=True, default="schedule")
     gas_dynamics: str = eqx.field(static=True, default="quasi_steady")
     nodes_per_layer: int = eqx.field(static=True, default=3)
+    forming_yield: float | jnp.ndarray = 1.0
 
     outlets: ClassVar = ("exhaust",)
     flow_names: ClassVar = ("fuel", "electricity", "combustion_air", "charge_in", "product_out", "wall_loss")
     tally_names: ClassVar = ("co2", "fuel_mass", "charge_mass", "recycled_mass", "product_mass",
-                             "exergy_delivered")
+                             "good_mass", "scrap_mass", "exergy_delivered")
     tally_units: ClassVar = {"co2": "kg/s", "fuel_mass": "kg/s", "charge_mass": "kg/s", "recycled_mass": "kg/s",
-                             "product_mass": "kg/s", "exergy_delivered": "W"}
+                             "product_mass": "kg/s", "good_mass": "kg/s", "scrap_mass": "kg/s",
+                             "exergy_delivered": "W"}
     signal_info: ClassVar = {
         "T_gas": ("K", "furnace gas (zone) temperature", ()),
         "T_load": ("K", "charge (load) temperature", ()),
@@ -377,6 +388,8 @@ class Furnace(AbstractComponent):
             "charge_mass": m_in,
             "recycled_mass": m_in - batch,
             "product_mass": m_out,
+            "good_mass": self.forming_yield * m_out,
+            "scrap_mass": (1.0 - self.forming_yield) * m_out,
             # the useful effect: exergy the product leaves with over what the charge brought
             "exergy_delivered": -(flows["product_out"].exergy + flows["charge_in"].exergy),
         }

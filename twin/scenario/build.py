@@ -166,6 +166,7 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         ("heat_transfer.h_conv", "h_conv", "heat_transfer_coefficient"),
         ("load.cullet_share", "cullet_share", "fraction"),
         ("load.batch_co2", "batch_co2", "dimensionless"),
+        ("load.forming_yield", "forming_yield", "fraction"),
     ]:
         p(path, field, dim)
     if pi is not None:
@@ -211,6 +212,7 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         M_gas=_a(m.gas_holdup),
         cullet_share=_a(load.cullet_share),
         batch_co2=_a(load.batch_co2),
+        forming_yield=_a(load.forming_yield),
         fuel=None if m.fuel == "electric" else FUELS[m.fuel],
         control="pi" if pi else "schedule",
         gas_dynamics=m.gas_dynamics,
@@ -268,6 +270,8 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
 def _pump(m: S.PumpModel, p: _Params, ctx: dict):
     from twin.components.pump import Pump
 
+    if m.curve is not None:
+        return _speed_controlled_pump(m, p)
     p("mass_flow", "m_flow_nominal", "mass_flow")
     p("pressure_rise", "pressure_rise", "pressure")
     p("efficiency", "efficiency", "fraction")
@@ -275,6 +279,42 @@ def _pump(m: S.PumpModel, p: _Params, ctx: dict):
                 pressure_rise=_a(m.pressure_rise), efficiency=_a(m.efficiency),
                 fluid=_fluid(m.fluid))
 
+
+
+def _speed_controlled_pump(m: S.PumpModel, p: _Params):
+    """A pump with a curve; rejects one that runs off its curve's last flow or never
+    delivers at its highest speed."""
+    from twin.components.pump import G_STANDARD, SpeedControlledPump, fit_pump_curve
+
+    fluid, curve, system = _fluid(m.fluid), m.curve, m.system
+    dp = curve.pressure if curve.pressure is not None else \
+        [fluid.rho * G_STANDARD * H for H in curve.head]
+    a, c, b, _ = fit_pump_curve(curve.flow, dp)
+    p("system.flow", "V_system", "volume_flow")
+    p("system.pressure_drop", "dp_system", "pressure")
+    p("system.static_pressure", "p_static", "pressure")
+    p("motor_efficiency", "eta_motor", "fraction")
+    for k in range(len(curve.efficiency)):
+        p(f"curve.efficiency.{k}", "eta_curve", "fraction", k)
+    s = max(m.speed.values)
+    if s > 0:
+        margin = a - system.static_pressure / s**2
+        if not margin > 0:
+            raise ValueError(f"at its highest speed ({s:g}) the pump's shut-off pressure "
+                             f"({s * s * a:.4g} Pa) does not reach the static pressure "
+                             f"({system.static_pressure:.4g} Pa): it never delivers")
+        k_sys = (system.pressure_drop - system.static_pressure) / system.flow**2
+        q = 2.0 * margin / (c + math.sqrt(c * c + 4.0 * (b + k_sys) * margin))
+        if q > curve.flow[-1] * (1.0 + 1e-9):
+            raise ValueError(
+                f"at its highest speed ({s:g}) the pump runs at {3600 * s * q:.4g} m^3/h, "
+                f"{3600 * q:.4g} m^3/h at nominal speed, beyond its curve's last flow "
+                f"({3600 * curve.flow[-1]:.4g} m^3/h): extend the curve or check system")
+    return SpeedControlledPump(
+        dp_shutoff=_a(a), dp_linear=_a(c), dp_quadratic=_a(b), V_curve=_a(curve.flow),
+        eta_curve=_a(curve.efficiency), V_system=_a(system.flow),
+        dp_system=_a(system.pressure_drop), p_static=_a(system.static_pressure),
+        eta_motor=_a(m.motor_efficiency), speed=to_schedule(m.speed), fluid=fluid)
 
 def _mould_preheater(m: S.MouldPreheaterModel, p: _Params, ctx: dict):
     from twin.components.consumer import MouldPreheater

@@ -191,6 +191,12 @@ class PIControl(StrictModel):
     firing_min: Fraction = 0.2
 
 
+def _positive_yield(value: float) -> float:
+    if value <= 0.0:
+        raise ValueError("must be > 0 % (a line that makes no good product has no yield to model)")
+    return value
+
+
 class FurnaceLoad(StrictModel):
     """The charge (load) of a furnace.
 
@@ -217,6 +223,10 @@ class FurnaceLoad(StrictModel):
         whose alpha-gamma transformation is reversible. [-]
     batch_co2
         Process CO2 per kg of product made from batch (carbonates), e.g. ``0.19``. [kg/kg]
+    forming_yield
+        Share of the pulled product that leaves as good product (``"90 %"``); the rest is
+        scrap (rejected ware), tallied as ``scrap_mass`` and usually remelted as in-house
+        cullet. Default 100 %. [-]
     """
 
     material: Material
@@ -228,6 +238,7 @@ class FurnaceLoad(StrictModel):
     pull: Optional[Multiplier] = None
     cullet_share: Fraction = 0.0
     batch_co2: Quantity("dimensionless", ge=0, le=1) = 0.0
+    forming_yield: Annotated[Fraction, AfterValidator(_positive_yield)] = 1.0
 
 
 class WallLayer(StrictModel):
@@ -529,29 +540,186 @@ class PCMBankModel(_Component):
     subcooling: Optional[Quantity("temperature_difference", gt=0)] = None
 
 
+def _pump_curve_fit(flow: list[float], pressure: list[float], field: str) -> None:
+    """Reject points the falling parabola of :func:`twin.components.pump.fit_pump_curve`
+    cannot follow, or that it takes to zero within the given flows."""
+    from twin.components.pump import MAX_FIT_MISS, fit_pump_curve
+
+    a, c, b, miss = fit_pump_curve(flow, pressure)
+    if miss > MAX_FIT_MISS:
+        raise ValueError(
+            f"the least-squares fit a - c V - b V^2 (a, b, c >= 0, a head that falls with flow) "
+            f"misses a point by {100 * miss:.1f} % of the shut-off {field} (at most "
+            f"{100 * MAX_FIT_MISS:g} %): the points rise or bend upward somewhere (an unstable "
+            f"or S-shaped characteristic); give points along a falling curve")
+    V = flow[-1]
+    if not a - c * V - b * V * V > 0:
+        raise ValueError(f"the fitted curve reaches zero {field} before the last flow; "
+                         "give points where the pump still delivers")
+
+
+class PumpCurve(StrictModel):
+    """``curve:`` of a pump: points of its characteristic at nominal speed, from the
+    manufacturer's data sheet.
+
+    Attributes
+    ----------
+    flow
+        Volume flows of the points, at least 3, increasing, >= 0; the range the pump may run
+        in (efficiency is held at its end values outside it). [m^3/s]
+    pressure
+        Pressure rise at each flow, falling with flow (or give ``head``). [Pa]
+    head
+        Head at each flow, falling with flow (or give ``pressure``); ``rho g H`` with the
+        fluid's density. [m]
+    efficiency
+        Pump (hydraulic) efficiency at each flow, in (0, 1]; > 0 also at zero flow, where the
+        model would otherwise have to put the shut-off power into no flow. [-]
+    """
+
+    flow: Annotated[list[Quantity("volume_flow", ge=0)], Field(min_length=3)]
+    pressure: list[Quantity("pressure", gt=0)] | None = None
+    head: list[Quantity("length", gt=0)] | None = None
+    efficiency: list[Quantity("fraction", gt=0, le=1)]
+
+    @field_validator("flow")
+    @classmethod
+    def _flows_increase(cls, flow: list[float]) -> list[float]:
+        for k in range(1, len(flow)):
+            if not flow[k] > flow[k - 1]:
+                raise ValueError(f"must increase strictly (item {k} is not above item {k - 1})")
+        return flow
+
+    @field_validator("pressure", "head", "efficiency")
+    @classmethod
+    def _one_per_flow(cls, values: list[float] | None, info: ValidationInfo):
+        flow = info.data.get("flow")
+        if values is None or flow is None:
+            return values
+        if len(values) != len(flow):
+            raise ValueError(f"must have one value per flow ({len(flow)} flows, "
+                             f"{len(values)} values)")
+        if info.field_name != "efficiency":
+            for k in range(1, len(values)):
+                if not values[k] < values[k - 1]:
+                    raise ValueError(f"must fall strictly as the flow rises (item {k} is not "
+                                     f"below item {k - 1}): a pump delivers less {info.field_name} "
+                                     "at more flow")
+            _pump_curve_fit(flow, values, info.field_name)
+        return values
+
+    @model_validator(mode="after")
+    def _pressure_or_head(self):
+        if (self.pressure is None) == (self.head is None):
+            raise ValueError("give the curve's pressure or its head (one of them)")
+        return self
+
+
+class PumpSystem(StrictModel):
+    """``system:`` of a pump with a curve: the loop's quadratic system curve
+    ``dp = static_pressure + k V^2`` through one design point.
+
+    Attributes
+    ----------
+    flow
+        Design flow. [m^3/s]
+    pressure_drop
+        Pressure the loop needs at ``flow``, static part included (pipes, exchangers,
+        valves). [Pa]
+    static_pressure
+        Pressure the loop needs at any flow (lift, back-pressure); 0 (the default) for a
+        closed loop. [Pa]
+    """
+
+    flow: Quantity("volume_flow", gt=0)
+    pressure_drop: Quantity("pressure", gt=0)
+    static_pressure: Quantity("pressure", ge=0) = 0.0
+
+    @field_validator("static_pressure")
+    @classmethod
+    def _below_design(cls, value: float, info: ValidationInfo) -> float:
+        dp = info.data.get("pressure_drop")
+        if dp is not None and not value < dp:
+            raise ValueError(f"must be below pressure_drop ({dp:g} Pa), which includes it")
+        return value
+
+
+def _pump_mode(field: str, curve_mode: bool, default: Any = None):
+    """Check a field of one of the pump's two modes (fixed flow, or curve), and fill its
+    default where that mode applies; the other mode's fields must be left out."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if "curve" not in info.data:  # the curve itself is invalid: reported there
+            return value
+        with_curve = info.data["curve"] is not None
+        if with_curve != curve_mode:
+            if value is not None:
+                raise ValueError(
+                    f"{field} belongs to a pump with a curve: add curve and system, or leave "
+                    f"{field} out" if curve_mode else
+                    f"a pump with a curve takes its flow and power from the curve, the system "
+                    f"and the speed: leave {field} out (or leave curve out)")
+            return None
+        if value is None:
+            if default is None:
+                raise PydanticCustomError("missing", "required field missing")
+            return default
+        return value
+
+    return AfterValidator(check)
+
+
 class PumpModel(_Component):
-    """``type: pump``: flow-controlled pump (:class:`twin.components.pump.Pump`).
+    """``type: pump``: a pump with a fixed flow (:class:`twin.components.pump.Pump`), or, with
+    ``curve``, a pump on its curve at a set speed against a system curve
+    (:class:`twin.components.pump.SpeedControlledPump`). The two modes' fields exclude each
+    other.
 
     Attributes
     ----------
     fluid
         Pumped liquid.
+    curve
+        Pump curve at nominal speed (:class:`PumpCurve`); with it, flow and power follow
+        from the curve, the system and the speed.
+    system
+        System curve (:class:`PumpSystem`); required with ``curve``.
+    speed
+        Speed as a fraction of nominal, constant or scheduled, up to 1.2 (a drive above
+        mains frequency) (with ``curve``; default 1). [-]
+    motor_efficiency
+        Motor and drive efficiency, in (0, 1] (with ``curve``; default 1). [-]
     mass_flow
-        Nominal mass flow. [kg/s]
+        Nominal mass flow (without ``curve``). [kg/s]
     schedule
-        Fraction of nominal flow over time. [-]
+        Fraction of nominal flow over time (without ``curve``; default 1). [-]
     pressure_rise
-        Pressure rise. [Pa]
+        Pressure rise (without ``curve``). [Pa]
     efficiency
-        Total (hydraulic x motor) efficiency, in (0, 1]. [-]
+        Total (hydraulic x motor) efficiency, in (0, 1] (without ``curve``; default 0.7). [-]
     """
 
     type: Literal["pump"]
     fluid: LiquidName
-    mass_flow: Quantity("mass_flow", gt=0)
-    schedule: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
-    pressure_rise: Quantity("pressure", ge=0)
-    efficiency: Quantity("fraction", gt=0, le=1) = 0.7
+    # the curve comes first: the other fields' checks read whether it is there
+    curve: PumpCurve | None = None
+    system: Annotated[PumpSystem | None, _pump_mode("system", True)] = \
+        Field(None, validate_default=True)
+    speed: Annotated[Scheduled("dimensionless", ge=0, le=1.2) | None,
+                     _pump_mode("speed", True, ScheduleSpec.constant(1.0))] = \
+        Field(None, validate_default=True)
+    motor_efficiency: Annotated[Quantity("fraction", gt=0, le=1) | None,
+                                _pump_mode("motor_efficiency", True, 1.0)] = \
+        Field(None, validate_default=True)
+    mass_flow: Annotated[Quantity("mass_flow", gt=0) | None, _pump_mode("mass_flow", False)] = \
+        Field(None, validate_default=True)
+    schedule: Annotated[Multiplier | None,
+                        _pump_mode("schedule", False, ScheduleSpec.constant(1.0))] = \
+        Field(None, validate_default=True)
+    pressure_rise: Annotated[Quantity("pressure", ge=0) | None,
+                             _pump_mode("pressure_rise", False)] = Field(None, validate_default=True)
+    efficiency: Annotated[Quantity("fraction", gt=0, le=1) | None,
+                          _pump_mode("efficiency", False, 0.7)] = Field(None, validate_default=True)
 
 
 class MouldPreheaterModel(_Component):
