@@ -81,3 +81,40 @@ def test_solver_failure_keeps_partial_results(tmp_path):
     assert ds.attrs["solver_success"] == 0
     assert 0 < float(ds["time"][-1]) < 7200.0  # what was computed up to the failure is kept
     assert float(ds["audit.plant.closure"]) < 1e-9  # and it is still balanced
+
+
+def test_signal_checks_against_a_reference_file(tmp_path):
+    """``checks: [{compare: ..., reference: ...}]``: the run's own trajectory as reference
+    passes; the same reference perturbed by 1 K at one sample fails a 0.5 K tube (exit 1);
+    an RMSE check; a wrong signal or tolerance unit is a scenario error (exit 2)."""
+    import numpy as np
+
+    first = tmp_path / "first.nc"
+    f = tmp_path / "small.yaml"
+    f.write_text(SMALL)
+    assert CliRunner().invoke(main, ["run", str(f), "-o", str(first)]).exit_code == 0
+    ds = xr.open_dataset(first, engine="h5netcdf")
+    t, T = ds["time"].values[::6], ds["user.return.T"].values[::6]
+    ds.close()
+    np.savetxt(tmp_path / "ref.csv", np.c_[t, T], delimiter=",", header="time,T_return", comments="")
+    T_bad = T.copy()
+    T_bad[5] += 1.0
+    np.savetxt(tmp_path / "bad.csv", np.c_[t, T_bad], delimiter=",", header="time,T_return", comments="")
+    checks = ("checks:\n"
+              "  - {compare: user.return.T, reference: ref.csv, tolerance: 0.01 K}\n"
+              "  - {compare: user.return.T, reference: bad.csv, tolerance: 0.5 K, statistic: rmse}\n")
+    f.write_text(SMALL + checks)
+    ok = CliRunner().invoke(main, ["run", str(f), "-o", str(tmp_path / "ok.nc")])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.count("check pass") == 3  # two signal checks and the default closure
+    f.write_text(SMALL + checks.replace("reference: ref.csv, tolerance: 0.01 K",
+                                        "reference: bad.csv, tolerance: 0.5 K"))
+    failed = CliRunner().invoke(main, ["run", str(f), "-o", str(tmp_path / "bad.nc")])
+    assert failed.exit_code == 1 and "FAIL" in failed.output and "largest deviation 1 K" in failed.output
+    assert xr.open_dataset(tmp_path / "bad.nc", engine="h5netcdf").attrs["checks_passed"] == 0
+    for old, new, path in (("user.return.T, reference: ref.csv", "user.nope.T, reference: ref.csv",
+                            "checks.0.compare"),
+                           ("tolerance: 0.01 K", "tolerance: 0.01 kW", "checks.0.tolerance")):
+        f.write_text(SMALL + checks.replace(old, new))
+        bad = CliRunner().invoke(main, ["check", str(f)])
+        assert bad.exit_code == 2 and path in bad.output and "Traceback" not in bad.output, bad.output

@@ -185,6 +185,56 @@ def report(results: str, out_dir: str | None, png: bool) -> None:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
 
 
+@main.command()
+@click.argument("cases", nargs=-1)
+@click.option("--fast", is_flag=True, help="Only the fast subset (what CI runs).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write validation.html (one overlay plot per judged signal) into this folder.")
+@click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
+def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_only: bool) -> None:
+    """Run the validation cases (all, or those named) against their reference data.
+
+    Reference data is read from $TWIN_REFERENCE_DATA or ../shared/data/reference; a case
+    whose data is absent is skipped. Exit code 1 if any case fails.
+    """
+    from twin.validation import case as vc
+
+    try:
+        found = vc.discover()
+        chosen = vc.select(found, cases, fast=fast)
+    except (KeyError, ValueError, ImportError, TypeError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc.args[0] if exc.args else exc}", soft_wrap=True)
+        sys.exit(2)
+    if list_only:
+        for c, folder in found.values():
+            click.echo(f"{c.id:10s} {'fast' if c.fast else 'full'}  {folder.name:28s} {c.title}")
+        return
+    results = []
+    for c, folder in chosen:
+        with console.status(f"validating {c.id}: {c.title}..."):
+            results.append(vc.run_case(c, folder))
+    t = Table(title="twin validate", title_justify="left")
+    for col in ("case", "signal", "kind", "error", "tolerance", "unit", "verdict"):
+        t.add_column(col, justify="right" if col in ("error", "tolerance") else "left")
+    from twin.validation.report import rows
+
+    for row in rows(results):
+        style = "red" if ("FAIL" in row[-1] or row[-1].startswith("error")) else None
+        t.add_row(*row, style=style)
+    console.print(t)
+    if report_dir is not None:
+        from twin.validation.report import write_validation_report
+
+        click.echo(f"wrote {write_validation_report(results, report_dir)}")
+    failed = [r.case.id for r in results if r.status in ("fail", "error")]
+    skipped = [r.case.id for r in results if r.status == "skip"]
+    console.print(f"{len(results) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
+                  f"{len(skipped)} skipped" + (f" (no reference data: {', '.join(skipped)})" if skipped else ""))
+    if failed:
+        err_console.print(f"[bold red]failed:[/] {', '.join(failed)}")
+        sys.exit(1)
+
+
 def _energy(x: float) -> str:
     return f"{x / 3.6e9:,.2f} MWh" if not math.isnan(x) else "n/a"
 

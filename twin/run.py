@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -13,6 +14,7 @@ from twin.core.solve import LAST_COMPILE, Solution, simulate
 from twin.kpi import DESCRIPTIONS, kpis, units
 from twin.pinch import RunTargets, composite_curves
 from twin.results import to_dataset
+from twin.validation.compare import Comparison
 
 DEFAULT_CLOSURE_TOLERANCE = 1e-6
 
@@ -42,13 +44,91 @@ class CheckResult:
 
 
 @dataclasses.dataclass
+class SignalCheckResult:
+    """A scenario check of a signal against a reference file (funnel or RMSE)."""
+
+    signal: str
+    comparison: Comparison | None
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.comparison is not None and self.comparison.passed
+
+    def describe(self) -> str:
+        c = self.comparison
+        if c is None:
+            return f"{self.signal}: {self.message}"
+        bound = "RMSE" if c.kind == "rmse" else "largest deviation"
+        return f"{self.signal} vs reference: {bound} {c.error:.3g} {c.unit} (required <= {c.tolerance:.3g} {c.unit})"
+
+
+def _reference_series(path: Path, column: str | None, time_column: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(time [s], values) of a reference file: a CSV with a header row, or a Dymola result."""
+    from twin.validation.reference import load_csv, load_dymola
+
+    if path.suffix.lower() == ".csv":
+        data = load_csv(path)
+        names = list(data)
+        t_name = time_column or names[0]
+        v_name = column or (names[1] if len(names) > 1 else None)
+        for n in (t_name, v_name):
+            if n not in data:
+                raise ValueError(f"{path}: no column {n!r}; columns: {', '.join(names)}")
+        return data[t_name], data[v_name]
+    if column is None:
+        raise ValueError(f"{path}: name the reference variable with 'column'")
+    ref = load_dymola(path)
+    return ref.time, ref[column]
+
+
+def evaluate_signal_checks(scenario, ds: xr.Dataset) -> list[SignalCheckResult]:
+    """Judge each ``{compare: ..., reference: ...}`` check of the scenario on the results."""
+    from twin.scenario.build import UNIT_DIMENSIONS
+    from twin.scenario.schema import SignalCheckModel
+    from twin.units import parse_quantity
+    from twin.validation.compare import funnel, statistics
+
+    out = []
+    for chk in scenario.checks:
+        if not isinstance(chk, SignalCheckModel):
+            continue
+        path = Path(chk.reference)
+        if not path.is_absolute():
+            path = Path(scenario.path).resolve().parent / path
+        try:
+            t_ref, y_ref = _reference_series(path, chk.column, chk.time_column)
+        except (OSError, ValueError, KeyError) as exc:
+            out.append(SignalCheckResult(chk.compare, None, f"reference not readable: {exc}"))
+            continue
+        var = ds[chk.compare]
+        if var.ndim != 1:
+            out.append(SignalCheckResult(chk.compare, None, f"is not a scalar signal (dims {var.dims})"))
+            continue
+        units = var.attrs.get("units", "1")
+        tol = parse_quantity(chk.tolerance, UNIT_DIMENSIONS.get(units, "dimensionless"))
+        t, y = ds["time"].values, var.values
+        try:
+            if chk.statistic == "rmse":
+                (c,) = statistics(chk.compare, t_ref, y_ref, t, y, rmse_max=tol, unit=units, why=chk.description)
+            else:
+                c = funnel(chk.compare, t_ref, y_ref, t, y, atol=tol, rtol=chk.relative, dt=chk.time_shift,
+                           unit=units, why=chk.description)
+        except ValueError as exc:
+            out.append(SignalCheckResult(chk.compare, None, str(exc)))
+            continue
+        out.append(SignalCheckResult(chk.compare, c))
+    return out
+
+
+@dataclasses.dataclass
 class RunResult:
     """Everything a run produced."""
 
     solution: Solution
     audit: Audit
     kpis: dict[str, float]
-    checks: list[CheckResult]
+    checks: list[CheckResult | SignalCheckResult]
     dataset: xr.Dataset
     wall_time: float
     pinch: RunTargets | None = None
@@ -71,6 +151,8 @@ def evaluate_checks(values: dict[str, float], checks, currency: str = "EUR") -> 
     out = []
     have_closure = False
     for c in checks:
+        if not hasattr(c, "kpi"):  # signal checks need the results: evaluate_signal_checks
+            continue
         out.append(CheckResult(c.kpi, values[c.kpi], getattr(c, "min", None), getattr(c, "max", None), u[c.kpi]))
         have_closure |= c.kpi == "energy_closure"
     if not have_closure:
@@ -107,6 +189,9 @@ def run_scenario(scenario) -> RunResult:
         "second_law_holds": int(report is not None and not report.second_law_violations()),
     }
     ds = to_dataset(plant, sol, report, provenance=provenance) if report is not None else None
+    if ds is not None:
+        checks += evaluate_signal_checks(scenario, ds)
+        ds.attrs["checks_passed"] = int(all(c.passed for c in checks))
     if ds is not None:
         u = units(cfg.currency)
         for k, v in values.items():

@@ -36,6 +36,7 @@ from twin.pinch import PinchConfig, RunStream
 from twin.scenario import schema as S
 from twin.scenario.errors import Problem, ScenarioError, problems_from_pydantic
 from twin.scenario.yamlio import LineMap, apply_override, load_yaml_text
+from twin.units import UnitError, parse_quantity
 
 __all__ = ["ParameterRef", "Scenario", "build_component", "check_scenario", "load_scenario",
            "to_schedule"]
@@ -896,6 +897,17 @@ def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: Li
             if st.connection is not None and st.connection not in outlets:
                 bad(("pinch", "streams", name, "connection"), st.connection,
                     f"a connected outlet: {', '.join(outlets)}")
+    for k, chk in enumerate(model.checks):
+        if isinstance(chk, S.SignalCheckModel):
+            units = signal_units(plant, chk.compare)
+            if units is None:
+                bad(("checks", k, "compare"), chk.compare,
+                    "a signal of a component (component.signal) or a connection (component.port.T)")
+            else:
+                try:
+                    parse_quantity(chk.tolerance, UNIT_DIMENSIONS.get(units, "dimensionless"))
+                except UnitError as exc:
+                    bad(("checks", k, "tolerance"), chk.tolerance, f"a tolerance in {units}: {exc}")
     if model.economics is not None:
         for ref in model.economics.output_value:
             c, _, t = ref.partition(".")
@@ -905,6 +917,30 @@ def _check_kpi_refs(model: S.ScenarioModel, plant: Plant, file: str, linemap: Li
                             else f"a component's mass tally; components: {', '.join(comps)}")
                 bad(("economics", "output_value", ref), ref, accepted)
     return out
+
+
+#: dimension of a tolerance given for a signal with these units (scenario signal checks)
+UNIT_DIMENSIONS = {"K": "temperature_difference", "W": "power", "J": "energy", "kg/s": "mass_flow",
+                   "kg": "mass", "J/kg": "specific_energy", "1": "dimensionless"}
+
+
+def signal_units(plant: Plant, name: str) -> str | None:
+    """Units of the results-file signal ``name`` of ``plant`` (``component.signal``,
+    ``component.state``, ``component.port.T``, ``component.port.m_flow``), None if unknown."""
+    comp, _, rest = name.partition(".")
+    if comp not in plant.components:
+        return None
+    c = plant.components[comp]
+    if rest in c.signal_info:
+        return c.signal_info[rest][0]
+    if rest in c.state_info:
+        return c.state_info[rest][0]
+    if rest in ("E_stored", "X_stored"):
+        return "J"
+    port, _, q = rest.partition(".")
+    if port in c.outlets and q in ("T", "m_flow"):
+        return {"T": "K", "m_flow": "kg/s"}[q]
+    return None
 
 
 def check_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:

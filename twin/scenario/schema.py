@@ -40,6 +40,8 @@ Top level (``ScenarioModel``)::
         moulds: {supply: 15 degC, target: 250 degC, heat_capacity_rate: 1.15 kW/K}
     checks:
       - {kpi: energy_closure, max: 1.0e-6}
+      - {kpi: recapture_rate, min: 0.3}
+      - {compare: furnace.T_load, reference: ref/T_load.csv, tolerance: 2 K}   # a signal vs a file
 
 Schedules. A field that may vary in time (a *scheduled* field: firing fraction, production
 rate, pump flow fraction, ambient temperature, heat demand, ...) accepts
@@ -62,12 +64,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -296,6 +300,57 @@ class CheckModel(StrictModel):
         return self
 
 
+class SignalCheckModel(StrictModel):
+    """A comparison of a signal of the run with a reference file, e.g.
+    ``{compare: tank.T, reference: ref/T.csv, tolerance: 0.3 K}``.
+
+    Attributes
+    ----------
+    compare
+        The signal: ``component.signal`` (``furnace.T_load``, ``store.state_of_charge``) or a
+        connection's ``component.port.T`` / ``component.port.m_flow``.
+    reference
+        The reference file, relative to the scenario file (or absolute): a CSV with a header
+        row, or a Dymola/BuildingsPy reference result (``name=[...]`` lines).
+    column
+        The reference column (CSV) or variable (Dymola); default: the CSV's second column.
+    time_column
+        CSV column of the time in seconds; default: the first column.
+    tolerance
+        With units of the signal (``"0.3 K"``, ``"5 kW"``): the funnel's half-width, or the
+        largest RMSE.
+    relative
+        Funnel only: added tolerance relative to the largest reference value. [-]
+    time_shift
+        Funnel only: how early or late the run may be (fronts, steps). [s]
+    statistic
+        ``funnel`` (every reference sample within the tube: reference simulations) or
+        ``rmse`` (measured data).
+    description
+        Free text (why this tolerance).
+    """
+
+    compare: Annotated[str, Field(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*){1,2}$")]
+    reference: Annotated[str, Field(min_length=1)]
+    column: Optional[str] = None
+    time_column: Optional[str] = None
+    tolerance: Annotated[str, Field(min_length=1)]
+    relative: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    time_shift: Quantity("time", ge=0) = 0.0
+    statistic: Literal["funnel", "rmse"] = "funnel"
+    description: str = ""
+
+
+def _check_kind(value: Any) -> str:
+    return "signal_check" if isinstance(value, dict) and "compare" in value else "kpi_check"
+
+
+AnyCheck = Annotated[
+    Union[Annotated[CheckModel, Tag("kpi_check")], Annotated[SignalCheckModel, Tag("signal_check")]],
+    Discriminator(_check_kind),
+]
+
+
 def _check_name(name: str) -> str:
     if not _IDENT.match(name):
         raise ValueError("names are letters, digits and '_' and start with a letter or '_' "
@@ -433,7 +488,8 @@ class ScenarioModel(StrictModel):
     pinch
         :class:`PinchModel`: heat-integration targets (optional).
     checks
-        :class:`CheckModel` list.
+        :class:`CheckModel` (a KPI range) and :class:`SignalCheckModel` (a signal against a
+        reference file) entries.
 
     Notes
     -----
@@ -456,7 +512,7 @@ class ScenarioModel(StrictModel):
     recovery: Optional[RecoveryModel] = None
     economics: Optional[EconomicsModel] = None
     pinch: Optional[PinchModel] = None
-    checks: list[CheckModel] = []
+    checks: list[AnyCheck] = []
 
     @field_validator("output_interval")
     @classmethod
