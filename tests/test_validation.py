@@ -184,3 +184,16 @@ def test_fast_validation_case_passes(case_id):
     detail = "; ".join(f"{c.signal}: {c.kind} {c.error:.3g} > {c.tolerance:.3g} {c.unit}"
                        for c in result.comparisons if not c.passed)
     assert result.status == "pass", f"{case_id}: {result.message or detail}"
+
+
+def test_every_component_is_exercised_by_a_validation_case():
+    """Every component class twin builds from a scenario appears in at least one case
+    (aliases such as ``recuperator`` share their class with ``counterflow_exchanger``)."""
+    from twin.scenario.build import _component_classes
+
+    covered = {t for case, _ in CASES.values() for t in case.components}
+    by_class: dict[type, set[str]] = {}
+    for name, cls in _component_classes().items():
+        by_class.setdefault(cls, set()).add(name)
+    missing = sorted(min(names) for names in by_class.values() if not names & covered)
+    assert not missing, f"components without a validation case: {', '.join(missing)}"

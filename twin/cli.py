@@ -216,11 +216,13 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_on
     t = Table(title="twin validate", title_justify="left")
     for col in ("case", "signal", "kind", "error", "tolerance", "unit", "verdict"):
         t.add_column(col, justify="right" if col in ("error", "tolerance") else "left")
+    from rich.markup import escape
+
     from twin.validation.report import rows
 
     for row in rows(results):
         style = "red" if ("FAIL" in row[-1] or row[-1].startswith("error")) else None
-        t.add_row(*row, style=style)
+        t.add_row(*(escape(x) for x in row), style=style)  # signal names like T[1] are not markup
     console.print(t)
     if report_dir is not None:
         from twin.validation.report import write_validation_report

@@ -54,9 +54,8 @@ def _state_vars(plant: Plant, ys) -> dict:
         x = ys["components"][name]
         if isinstance(x, eqx.Module):
             fields = {k: getattr(x, k) for k in comp.state_info}
-        elif comp.state_info:
-            (k,) = comp.state_info
-            fields = {k: x}
+        elif comp.state_info:  # a bare array is the first declared state (the others unused)
+            fields = {next(iter(comp.state_info)): x}
         else:
             continue
         for k, arr in fields.items():

@@ -1,7 +1,9 @@
-"""Counterflow heat exchanger as N finite-volume cells per side with a wall between them.
+"""Counterflow (or parallel-flow) heat exchanger as N finite-volume cells per side with a wall
+between them.
 
-Hot fluid runs through cells 0 -> N-1, cold fluid N-1 -> 0; cell i of each side exchanges
-heat with wall cell i. Each side is either
+Hot fluid runs through cells 0 -> N-1, cold fluid N-1 -> 0 (counterflow, the default) or
+0 -> N-1 (``arrangement="parallel_flow"``); cell i of each side exchanges heat with wall
+cell i. Each side is either
 
 * ``dynamic``: a well-mixed hold-up per cell with specific enthalpy as its state,
   ``M_i dh_i/dt = m (h_upstream - h_i) + Q_i``, ``Q_i = hA_i (T_wall,i - T_i)``; or
@@ -16,8 +18,10 @@ heat with wall cell i. Each side is either
 
 With ``1/UA = 1/hA_hot + 1/hA_cold`` (a thin wall of capacity ``C_wall`` and no conduction
 resistance) and ``hA_hot / hA_cold = hA_ratio``, the steady state tends to the ε-NTU
-relation for counterflow as N grows [1, table 11.3]; ``tests/test_exchanger.py`` checks
-that the error falls with N.
+relation of its arrangement as N grows [1, table 11.3]: ``tests/test_exchanger.py`` checks
+that the error falls with N for counterflow, ``tests/test_exchanger_parallel_flow.py`` for
+parallel flow, and the validation case ``validation/hx_eps_ntu_grid`` over a grid of NTU and
+C_r for both.
 
 References
 ----------
@@ -55,7 +59,8 @@ class ExchangerState(eqx.Module):
 
 
 class CounterflowExchanger(AbstractComponent):
-    """Counterflow exchanger, ``n_cells`` cells per side, hot fluid / wall / cold fluid.
+    """Counterflow (or parallel-flow) exchanger, ``n_cells`` cells per side, hot fluid / wall /
+    cold fluid.
 
     Ports
     -----
@@ -72,6 +77,8 @@ class CounterflowExchanger(AbstractComponent):
     n_cells : Cells per side (static). [-]
     hot_dynamics, cold_dynamics : "dynamic" or "quasi_steady" (static).
     hot_fluid, cold_fluid : Fluids of each side (static).
+    arrangement : "counterflow" (cold fluid enters at cell N-1) or "parallel_flow" (at
+        cell 0) (static).
     """
 
     UA: jnp.ndarray
@@ -85,6 +92,7 @@ class CounterflowExchanger(AbstractComponent):
     n_cells: int = eqx.field(static=True, default=20)
     hot_dynamics: str = eqx.field(static=True, default="quasi_steady")
     cold_dynamics: str = eqx.field(static=True, default="dynamic")
+    arrangement: str = eqx.field(static=True, default="counterflow")
 
     inlets: ClassVar = ("hot_in", "cold_in")
     outlets: ClassVar = ("hot_out", "cold_out")
@@ -108,6 +116,9 @@ class CounterflowExchanger(AbstractComponent):
         for side in (self.hot_dynamics, self.cold_dynamics):
             if side not in ("dynamic", "quasi_steady"):
                 raise ValueError(f"exchanger side dynamics must be 'dynamic' or 'quasi_steady', not {side!r}")
+        if self.arrangement not in ("counterflow", "parallel_flow"):
+            raise ValueError(f"exchanger arrangement must be 'counterflow' or 'parallel_flow', "
+                             f"not {self.arrangement!r}")
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -163,24 +174,28 @@ class CounterflowExchanger(AbstractComponent):
                 X = X + M / n * jnp.sum(exergy.fluid_exergy(fluid, fluid.T(h, Y), Y, T0))
         return X
 
+    def _reversed(self, which):
+        """Whether ``which`` side flows from cell N-1 to cell 0 (the cold side of counterflow)."""
+        return which == "cold" and self.arrangement == "counterflow"
+
     def _side(self, which, x, inlet: Stream):
         """(T of each cell in cell order, heat each cell *receives from the wall* [W], outlet h, T)."""
         hot = which == "hot"
+        rev = self._reversed(which)
         fluid = self.hot_fluid if hot else self.cold_fluid
         dyn = self.hot_dynamics if hot else self.cold_dynamics
         hA_cell = (self.hA_hot if hot else self.hA_cold) / self.n_cells
+        out = 0 if rev else -1
         if dyn == "quasi_steady":
-            path = x.T_wall if hot else x.T_wall[::-1]
+            path = x.T_wall[::-1] if rev else x.T_wall
             h, T, Q = relax_march(fluid, inlet, path, hA_cell)
-            if not hot:
+            if rev:
                 h, T, Q = h[::-1], T[::-1], Q[::-1]
-            out = 0 if not hot else -1
             # Q is what the fluid gave up; the wall receives it
             return T, -Q, h[out], T[out]
         hcell = x.h_hot if hot else x.h_cold
         T = fluid.T(hcell, inlet.Y if fluid.is_gas else None)
         Q_from_wall = hA_cell * (x.T_wall - T)
-        out = -1 if hot else 0
         return T, Q_from_wall, hcell[out], T[out]
 
     # ------------------------------------------------------------------ passes
@@ -189,7 +204,7 @@ class CounterflowExchanger(AbstractComponent):
         inlet = inlets[f"{which}_in"]
         if (self.hot_dynamics if which == "hot" else self.cold_dynamics) == "dynamic":
             fluid = self.hot_fluid if which == "hot" else self.cold_fluid
-            h = (x.h_hot[-1] if which == "hot" else x.h_cold[0])
+            h = x.h_hot[-1] if which == "hot" else x.h_cold[0 if self._reversed("cold") else -1]
             return Stream(inlet.m_flow, fluid.T(h, inlet.Y), h, inlet.Y)
         T, q, h_out, T_out = self._side(which, x, inlet)
         return Stream(inlet.m_flow, T_out, h_out, inlet.Y, aux=(T, q))
@@ -216,14 +231,17 @@ class CounterflowExchanger(AbstractComponent):
         dh_cold = jnp.zeros(0)
         if self.cold_dynamics == "dynamic":
             s = inlets["cold_in"]
-            up = jnp.concatenate([x.h_cold[1:], s.h[None]])
+            if self._reversed("cold"):
+                up = jnp.concatenate([x.h_cold[1:], s.h[None]])
+            else:
+                up = jnp.concatenate([s.h[None], x.h_cold[:-1]])
             dh_cold = (s.m_flow * (up - x.h_cold) + q_cold) / (self.M_cold / n)
         dx = ExchangerState(h_hot=dh_hot, h_cold=dh_cold, T_wall=dT_wall)
         return dx, {}, {"heat_recovered": jnp.sum(q_cold)}
 
     def signals(self, ctx, x, inlets, outlets):
         hi, ci = inlets["hot_in"], inlets["cold_in"]
-        T_hot, q_hot = self._side_of_call("hot", x, inlets, outlets)
+        T_hot, _ = self._side_of_call("hot", x, inlets, outlets)
         T_cold, q_cold = self._side_of_call("cold", x, inlets, outlets)
         Q = jnp.sum(q_cold)
         C_hot = hi.m_flow * self.hot_fluid.cp(hi.T, hi.Y)

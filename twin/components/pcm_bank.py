@@ -27,6 +27,18 @@ node centre, G_j+1/2 = A_c k_face / dx between nodes (k_face the harmonic mean, 
 standard choice for conduction between control volumes, Patankar 1980 sec. 4.2-4), and
 no flux through the mid-plane.
 
+Surface node (``surface_node=True``): the first node sits *on* the channel-side surface
+instead of at the centre of the first control volume, as in Modelica Buildings'
+``Buildings.HeatTransfer.Conduction.SingleLayer`` with ``stateAtSurface_a = true`` (its
+default; Wetter et al. [7]): the other ``n_nodes - 1`` nodes are centred in equal control
+volumes of width dx = thickness / (n_nodes - 1), and the surface node takes half of the
+first one's mass, so the node masses are (1/2, 1/2, 1, ..., 1) dx ρ A_c. Then
+G_0 = A_c h_conv (the film alone: the node is the surface), G_1/2 = A_c k_face / (dx/2)
+from the surface to the first centre and A_c k_face / dx between centres. The film then
+sees the surface temperature as a state, and a surface layer of dx/2 has the thermal mass
+that the film heats first. Validation case PCM-2 (``validation/pcm2_enthalpy_slab``)
+reproduces Buildings' ``HeatTransfer.Examples.ConductorSingleLayerPCM`` with it.
+
 Hysteresis (``dT_hysteresis > 0``): many PCMs solidify at lower temperatures than they melt
 (paraffins 1-3 K, salt hydrates more). The liquid fraction ξ of every node is then a state
 of its own ("curve track" model of slPCMlib, Barz et al. [4]): it relaxes with time constant
@@ -114,6 +126,9 @@ References
     of phase change materials, Modelling Simul. Mater. Sci. Eng. 15, 879-892.
 [6] Mehling, H., Cabeza, L. F. (2008), Heat and cold storage with PCM, Springer, ch. 2
     (subcooling, nucleation, seeding by remaining crystals).
+[7] Wetter, M., Zuo, W., Nouidui, T. S., Pang, X. (2014), Modelica Buildings library,
+    J. Build. Perform. Simul. 7(4), 253-270; model
+    Buildings.HeatTransfer.Conduction.SingleLayer (stateAtSurface_a).
 """
 
 from __future__ import annotations
@@ -122,6 +137,7 @@ from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 
 from twin.core import exergy
 from twin.core.component import AbstractComponent
@@ -187,6 +203,9 @@ class PCMBank(AbstractComponent):
     subcooling : Nucleated indicator as a state, delaying solidification (static; needs
         ``hysteresis``).
     n_channel, n_nodes : Cells along the flow and nodes through the PCM thickness (static). [-]
+    surface_node : First node on the channel-side surface (Buildings' ``stateAtSurface_a``,
+        module docstring) rather than centred in the first control volume (static; needs
+        ``n_nodes >= 2``).
     fluid : The HTF (static).
     fluid_dynamics : "dynamic" (a hold-up per channel cell) or "quasi_steady" (static).
     """
@@ -208,6 +227,7 @@ class PCMBank(AbstractComponent):
     dT_subcooling: float | jnp.ndarray = 0.0
     tau_nucleation: float | jnp.ndarray = 60.0
     subcooling: bool = eqx.field(static=True, default=False)
+    surface_node: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.fluid_dynamics not in ("dynamic", "quasi_steady"):
@@ -215,6 +235,8 @@ class PCMBank(AbstractComponent):
         if self.subcooling and not self.hysteresis:
             raise ValueError("subcooling needs the liquid fraction as a state: set hysteresis=True "
                              "(dT_hysteresis may be 0)")
+        if self.surface_node and self.n_nodes < 2:
+            raise ValueError("a surface node needs n_nodes >= 2 (the surface and one control volume)")
 
     inlets: ClassVar = ("inlet",)
     outlets: ClassVar = ("outlet",)
@@ -243,15 +265,40 @@ class PCMBank(AbstractComponent):
         """Heat-transfer area between fluid and PCM. [m^2]"""
         return self.mass / (self.material.rho * self.thickness)
 
+    def _node_shares(self):
+        """Share of a channel's PCM mass in each node with a surface node (static). [-]"""
+        w = np.full(self.n_nodes, 1.0 / (self.n_nodes - 1))
+        w[:2] *= 0.5
+        return w
+
+    def _node_mass(self):
+        """PCM mass of a node: a scalar for equal nodes, per node with a surface node
+        (broadcasts over the channels). [kg]"""
+        if not self.surface_node:
+            return self.mass / (self.n_channel * self.n_nodes)
+        return self.mass / self.n_channel * jnp.asarray(self._node_shares())
+
+    def _node_mean(self, a, axis=None):
+        """Mass-weighted mean over the nodes (and the channels for ``axis=None``). [unit of a]"""
+        if not self.surface_node:
+            return jnp.mean(a, axis=axis)
+        per_channel = jnp.sum(a * self._node_shares(), axis=-1)
+        return per_channel if axis == -1 else jnp.mean(per_channel)
+
     def _conductances(self, xi):
         """Fluid -> first node and node -> node conductances from the liquid fractions. [W/K]"""
         n, k_n = self.n_channel, self.n_nodes
         A_c = self.area / n
-        dx = self.thickness / k_n
         mat = self.material
         k = (1.0 - xi) * mat.k_solid + xi * mat.k_liquid
-        G0 = A_c / (1.0 / self.h_conv + dx / (2.0 * k[:, 0]))
         k_face = 2.0 * k[:, 1:] * k[:, :-1] / (k[:, 1:] + k[:, :-1])
+        if self.surface_node:  # film to the surface node, half a spacing to the first centre
+            dx = self.thickness / (k_n - 1)
+            G0 = A_c * self.h_conv * jnp.ones(n)
+            spacing = jnp.asarray([0.5] + [1.0] * (k_n - 2)) * dx
+            return G0, A_c * k_face / spacing
+        dx = self.thickness / k_n
+        G0 = A_c / (1.0 / self.h_conv + dx / (2.0 * k[:, 0]))
         G = A_c * k_face / dx
         return G0, G
 
@@ -336,15 +383,16 @@ class PCMBank(AbstractComponent):
                             nucleated=nu)
 
     def stored_energy(self, x):
-        m_node = self.mass / (self.n_channel * self.n_nodes)
-        return jnp.sum(self.M_fluid / self.n_channel * x.h_fluid) + m_node * jnp.sum(x.h_pcm)
+        m_node = self._node_mass()
+        pcm = m_node * jnp.sum(x.h_pcm) if not self.surface_node else jnp.sum(m_node * x.h_pcm)
+        return jnp.sum(self.M_fluid / self.n_channel * x.h_fluid) + pcm
 
     def stored_exergy(self, x, T0):
-        m_node = self.mass / (self.n_channel * self.n_nodes)
+        m_node = self._node_mass()
         if self.hysteresis:  # dead state: at rest on the melting curve at T0
             h0, xi0 = self._on_melting_curve(T0)
             ex = exergy.specific_exergy(x.h_pcm, self._s_hys(x.h_pcm, x.xi), h0, self._s_hys(h0, xi0), T0)
-            X = m_node * jnp.sum(ex)
+            X = m_node * jnp.sum(ex) if not self.surface_node else jnp.sum(m_node * ex)
         else:
             X = exergy.material_exergy(self.material, m_node, x.h_pcm, T0)
         if self._dynamic:
@@ -395,8 +443,7 @@ class PCMBank(AbstractComponent):
             dh_f = (s.m_flow * (up - x.h_fluid) - q_in - loss) / (self.M_fluid / self.n_channel)
         zero = jnp.zeros((self.n_channel, 1))
         net = jnp.concatenate([q_in[:, None], q_cond], axis=1) - jnp.concatenate([q_cond, zero], axis=1)
-        m_node = self.mass / (self.n_channel * self.n_nodes)
-        dh_p = net / m_node
+        dh_p = net / self._node_mass()
         dxi, dnu = jnp.zeros(0), jnp.zeros(0)
         if self.hysteresis:  # curve track: melt towards ξ_m, solidify towards ξ_s, else hold
             # a plain clip (kinks, no bias): a smoothed one would pull ξ off 0 and 1 by a
@@ -418,8 +465,8 @@ class PCMBank(AbstractComponent):
         return {
             "T_fluid": T_f,
             "T_pcm": T_p,
-            "liquid_fraction": jnp.mean(self._pcm_state(x)[1]),
-            "liquid_fraction_channel": jnp.mean(self._pcm_state(x)[1], axis=-1),
+            "liquid_fraction": self._node_mean(self._pcm_state(x)[1]),
+            "liquid_fraction_channel": self._node_mean(self._pcm_state(x)[1], axis=-1),
             "Q_flow": jnp.sum(q_in),
-            "state_of_charge": (jnp.mean(x.h_pcm) - h_lo) / (h_hi - h_lo),
+            "state_of_charge": (self._node_mean(x.h_pcm) - h_lo) / (h_hi - h_lo),
         }

@@ -13,13 +13,24 @@ Heat exchange of layer i:
 
 * losses through the insulation, ``U A_i (T_amb - T_i)``, with A_i its share of the
   mantle plus the lid (top layer) or the floor (bottom layer) of a cylinder of the given
-  volume and height;
+  volume and height; with ``floor_loss=False`` the floor is adiabatic (a tank standing on
+  its own insulated base, or Buildings' ``heaPorBot`` left unconnected);
+* optionally (``d_insulation``, ``k_insulation``) the conductances of an insulation shell
+  as ``Buildings.Fluid.Storage.BaseClasses.PartialStratified`` [2] computes them, added to
+  the ``U A_i`` above: per layer the cylindrical shell
+  ``2 pi k_ins dz / ln((r + d_ins) / r)`` (Incropera [3]), and the flat lid and
+  floor ``A_cross k_ins / d_ins`` on the top and bottom layers;
 * conduction between adjacent layers, ``k_fluid A_cross / dz (T_i+1 - T_i)``;
-* buoyancy: when a layer is warmer than the one above (an inversion), they exchange
-  ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)``, the model of
-  ``Buildings.Fluid.Storage.BaseClasses.Buoyancy`` [2]. The max is smoothed over
-  ``dT_smooth`` (0.05 K) so gradients exist; a smaller ``tau_buoyancy`` mixes faster but
-  makes the equations stiffer (Buildings uses 1 s with an implicit solver).
+* buoyancy: when a layer is warmer than the one above (an inversion), they exchange heat
+  as in ``Buildings.Fluid.Storage.BaseClasses.Buoyancy`` [2]. ``buoyancy="linear"`` (the
+  default) uses ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)`` with the max
+  smoothed over 0.05 K so gradients exist; note that the smoothing leaves
+  ``M_layer cp / tau_buoyancy * 0.025 K`` flowing upwards between layers of *equal*
+  temperature, so keep ``tau_buoyancy`` long (minutes) with this law.
+  ``buoyancy="quadratic"`` is Buildings' law itself,
+  ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)^2 / (1 K)``, which is
+  continuously differentiable without smoothing, exactly zero without an inversion, and
+  stiff only while one lasts: use it with Buildings' ``tau = 1 s``.
 
 The up/down split of the net flow uses ``smooth_max(m_net, 0)`` and
 ``smooth_max(-m_net, 0)``, whose difference is exactly ``m_net``: mass is conserved exactly.
@@ -28,8 +39,10 @@ References
 ----------
 [1] Duffie, J. A., Beckman, W. A., Solar Engineering of Thermal Processes, 4th ed.,
     Wiley 2013, sec. 8.4 (stratified liquid storage).
-[2] Wetter, M. et al., Modelica Buildings library, ``Buildings.Fluid.Storage.Stratified``
-    and ``BaseClasses.Buoyancy`` (LBNL).
+[2] Wetter, M. et al., Modelica Buildings library, ``Buildings.Fluid.Storage.Stratified``,
+    ``BaseClasses.PartialStratified`` and ``BaseClasses.Buoyancy`` (LBNL).
+[3] Incropera, F. P. et al., Fundamentals of Heat and Mass Transfer, 6th ed., Wiley 2007,
+    sec. 3.3.1 (radial conduction through a cylindrical wall).
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ from twin.core.smooth import smooth_max
 from twin.core.stream import Stream
 
 _M_SMOOTH = 1e-6  # width of the smooth up/down split of the net flow [kg/s]
+_DT_BUOYANCY = 1.0  # temperature scale of the quadratic buoyancy law (Buildings: 1 K) [K]
 
 
 class StratifiedTank(AbstractComponent):
@@ -68,6 +82,11 @@ class StratifiedTank(AbstractComponent):
     T_initial : Initial temperature per layer, top first (or one value). [K]
     n_layers : Number of layers (static). [-]
     fluid : The stored liquid (static).
+    buoyancy : ``"linear"`` (smoothed, the default) or ``"quadratic"`` (Buildings' law;
+        static). [-]
+    d_insulation : Thickness of an insulation shell, or None for ``U_loss`` alone. [m]
+    k_insulation : Thermal conductivity of that insulation (with ``d_insulation``). [W/(m K)]
+    floor_loss : Whether the floor loses heat (static; False: adiabatic floor). [-]
     """
 
     volume: jnp.ndarray
@@ -78,6 +97,10 @@ class StratifiedTank(AbstractComponent):
     T_initial: jnp.ndarray
     fluid: object = eqx.field(static=True)
     n_layers: int = eqx.field(static=True, default=10)
+    buoyancy: str = eqx.field(static=True, default="linear")
+    d_insulation: jnp.ndarray | None = None
+    k_insulation: jnp.ndarray | None = None
+    floor_loss: bool = eqx.field(static=True, default=True)
 
     inlets: ClassVar = ("hot_in", "cold_in")
     outlets: ClassVar = ("hot_out", "cold_out")
@@ -93,6 +116,10 @@ class StratifiedTank(AbstractComponent):
     def __check_init__(self):
         if self.n_layers < 2:
             raise ValueError("a stratified tank needs at least 2 layers")
+        if self.buoyancy not in ("linear", "quadratic"):
+            raise ValueError(f"buoyancy must be 'linear' or 'quadratic', not {self.buoyancy!r}")
+        if (self.d_insulation is None) != (self.k_insulation is None):
+            raise ValueError("give both d_insulation and k_insulation, or neither")
 
     def port_fluid(self, port):
         return self.fluid
@@ -104,9 +131,24 @@ class StratifiedTank(AbstractComponent):
         D = jnp.sqrt(4.0 * A_cross / math.pi)
         dz = self.height / n
         A = jnp.full((n,), math.pi * D * dz)
-        A = A.at[0].add(A_cross).at[-1].add(A_cross)  # lid and floor
+        A = A.at[0].add(A_cross)  # lid
+        if self.floor_loss:
+            A = A.at[-1].add(A_cross)  # floor
         M_layer = self.fluid.rho * self.volume / n
         return A, A_cross, dz, M_layer
+
+    def envelope_conductance(self):
+        """Conductance from each layer to the ambient, top first. [W/K]"""
+        A, A_cross, dz, _ = self._geometry()
+        G = self.U_loss * A
+        if self.d_insulation is not None:
+            r = jnp.sqrt(A_cross / math.pi)
+            d, k = self.d_insulation, self.k_insulation
+            G = G + 2.0 * math.pi * k * dz / jnp.log((r + d) / r)  # cylindrical shell [3]
+            G = G.at[0].add(A_cross * k / d)  # lid
+            if self.floor_loss:
+                G = G.at[-1].add(A_cross * k / d)  # floor
+        return G
 
     def initial_state(self):
         T0 = jnp.broadcast_to(jnp.asarray(self.T_initial, dtype=float), (self.n_layers,))
@@ -125,13 +167,17 @@ class StratifiedTank(AbstractComponent):
 
     def _exchange(self, ctx, x):
         """(T per layer [K], heat into each layer from losses, conduction and buoyancy [W], loss [W])."""
-        A, A_cross, dz, M_layer = self._geometry()
+        _, A_cross, dz, M_layer = self._geometry()
         T = self.fluid.T(x)
-        loss = self.U_loss * A * (ctx.T_ambient - T)
+        loss = self.envelope_conductance() * (ctx.T_ambient - T)
         cp = self.fluid.cp(0.5 * (T[:-1] + T[1:]))
         # heat flowing upwards across each interface (from layer i+1 to layer i)
-        cond = self.k_fluid * A_cross / dz * (T[1:] - T[:-1])
-        buoy = M_layer * cp / self.tau_buoyancy * smooth_max(T[1:] - T[:-1], 0.0, 0.05)
+        dT = T[1:] - T[:-1]
+        cond = self.k_fluid * A_cross / dz * dT
+        if self.buoyancy == "quadratic":  # Buildings' Buoyancy: k max(dT, 0)^2, C1 as it is [2]
+            buoy = M_layer * cp / self.tau_buoyancy * jnp.maximum(dT, 0.0) ** 2 / _DT_BUOYANCY
+        else:
+            buoy = M_layer * cp / self.tau_buoyancy * smooth_max(dT, 0.0, 0.05)
         up = cond + buoy
         zero = jnp.zeros(1)
         q = loss + jnp.concatenate([up, zero]) - jnp.concatenate([zero, up])

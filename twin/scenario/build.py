@@ -243,6 +243,42 @@ def _exchanger(m: S.CounterflowExchangerModel, p: _Params, ctx: dict):
     )
 
 
+def _effectiveness_exchanger(m: S.EffectivenessExchangerModel, p: _Params, ctx: dict):
+    from twin.components.effectiveness_exchanger import (
+        ConstantEffectivenessExchanger,
+        EffectivenessNTUExchanger,
+        ua_for_effectiveness,
+    )
+    from twin.thermo.combustion import AIR_Y
+    from twin.thermo.fluids import T_REF
+
+    hot, cold = _fluid(m.hot_fluid), _fluid(m.cold_fluid)
+    if m.effectiveness is not None:
+        p("effectiveness", "effectiveness_value", "fraction")
+        return ConstantEffectivenessExchanger(effectiveness_value=_a(m.effectiveness), hot_fluid=hot,
+                                              cold_fluid=cold)
+    arrangement = m.arrangement or "counterflow"
+    m_hot, m_cold = m.hot_flow_nominal or 1.0, m.cold_flow_nominal or 1.0  # unused if both n are 0
+    if m.UA is not None:
+        p("UA", "UA_nominal", "thermal_conductance")
+        UA = m.UA
+    else:  # sized at the nominal flows, cp at 25 degC (a gas with air's composition)
+        cp = [f.cp(T_REF, jnp.asarray(AIR_Y) if f.is_gas else None) for f in (hot, cold)]
+        UA = ua_for_effectiveness(m.effectiveness_nominal, m_hot * float(cp[0]), m_cold * float(cp[1]),
+                                  arrangement)
+    for path, field in (("hA_ratio", "hA_ratio"), ("hot_exponent", "n_hot"), ("cold_exponent", "n_cold")):
+        p(path, field, "dimensionless")
+    if m.hot_flow_nominal is not None:
+        p("hot_flow_nominal", "m_hot_nominal", "mass_flow")
+    if m.cold_flow_nominal is not None:
+        p("cold_flow_nominal", "m_cold_nominal", "mass_flow")
+    return EffectivenessNTUExchanger(
+        UA_nominal=_a(UA), hA_ratio=_a(m.hA_ratio or 1.0), m_hot_nominal=_a(m_hot), m_cold_nominal=_a(m_cold),
+        n_hot=_a(m.hot_exponent or 0.0), n_cold=_a(m.cold_exponent or 0.0), hot_fluid=hot, cold_fluid=cold,
+        arrangement=arrangement,
+    )
+
+
 def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
     from twin.components.pcm_bank import PCMBank
     from twin.thermo.pcm import load_material
@@ -265,6 +301,7 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
         # subcooling needs the liquid fraction as a state; without hysteresis it is 0 K
         hysteresis=m.hysteresis is not None or m.subcooling is not None,
         dT_subcooling=_a(m.subcooling or 0.0), subcooling=m.subcooling is not None,
+        surface_node=m.surface_node,
     )
 
 
@@ -359,10 +396,17 @@ def _stratified_tank(m, p: _Params, ctx: dict):
                              ("conductivity", "k_fluid", "thermal_conductivity"),
                              ("buoyancy_time_constant", "tau_buoyancy", "time")]:
         p(path, field, dim)
+    insulated = m.insulation_thickness is not None
+    if insulated:
+        p("insulation_thickness", "d_insulation", "length")
+        p("insulation_conductivity", "k_insulation", "thermal_conductivity")
     return StratifiedTank(volume=_a(m.volume), height=_a(m.height), U_loss=_a(m.U_loss),
                           k_fluid=_a(m.conductivity), tau_buoyancy=_a(m.buoyancy_time_constant),
                           T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid),
-                          n_layers=m.layers)
+                          n_layers=m.layers, buoyancy=m.buoyancy,
+                          d_insulation=_a(m.insulation_thickness) if insulated else None,
+                          k_insulation=_a(m.insulation_conductivity) if insulated else None,
+                          floor_loss=m.floor_loss)
 
 
 def _regenerator(m, p: _Params, ctx: dict):
@@ -384,9 +428,13 @@ def _pipe(m, p: _Params, ctx: dict):
     for path, field, dim in [("length", "length", "length"), ("diameter", "diameter", "length"),
                              ("U_loss", "U_loss", "thermal_conductivity")]:
         p(path, field, dim)
+    if m.wall_heat_capacity is not None:
+        p("wall_heat_capacity", "C_wall", "heat_capacity")
     return Pipe(length=_a(m.length), diameter=_a(m.diameter), U_loss=_a(m.U_loss),
                 T_surroundings=to_schedule(m.surroundings) if m.surroundings is not None else None,
-                T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_cells=m.cells)
+                T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_cells=m.cells,
+                C_wall=_a(m.wall_heat_capacity) if m.wall_heat_capacity is not None else None,
+                wall_symmetric=m.wall_symmetric)
 
 
 def _fab_hvac(m, p: _Params, ctx: dict):
@@ -413,12 +461,23 @@ def _district_substation(m, p: _Params, ctx: dict):
 
 
 def _heater(m, p: _Params, ctx: dict):
-    from twin.components.heater import Heater
+    from twin.components.heater import FiredHeater, Heater
     from twin.thermo.combustion import FUELS
 
     p("nominal_power", "P_nominal", "power")
     p("efficiency", "efficiency", "fraction")
     fluid = _fluid(m.fluid)
+    if m.firing is not None:
+        p("envelope_UA", "UA_loss", "thermal_conductance")
+        dynamic = m.dynamics == "dynamic"
+        if dynamic:
+            p("dry_heat_capacity", "C_dry", "heat_capacity")
+            p("initial_temperature", "T_initial", "temperature")
+        return FiredHeater(P_nominal=_a(m.nominal_power), efficiency=_a(m.efficiency),
+                           firing=to_schedule(m.firing), UA_loss=_a(m.envelope_UA),
+                           M_water=_a((m.water_volume or 0.0) * fluid.rho), C_dry=_a(m.dry_heat_capacity),
+                           T_initial=_a(m.initial_temperature if dynamic else 298.15), fluid=fluid,
+                           fuel=None if m.energy == "electric" else FUELS[m.energy], dynamics=m.dynamics)
     return Heater(P_nominal=_a(m.nominal_power), efficiency=_a(m.efficiency),
                   T_set=to_schedule(m.set_point), dh_smooth=_a(0.1 * float(fluid.cp(298.15))),
                   fluid=fluid, fuel=None if m.energy == "electric" else FUELS[m.energy])
@@ -504,6 +563,7 @@ def _stack(m: S.StackModel, p: _Params, ctx: dict):
 
 _BUILDERS = {
     "furnace": _furnace, "counterflow_exchanger": _exchanger, "recuperator": _exchanger, "pipe": _pipe,
+    "effectiveness_exchanger": _effectiveness_exchanger,
     "regenerator": _regenerator,
     "pcm_bank": _pcm_bank,
     "pump": _pump, "mould_preheater": _mould_preheater, "heat_demand": _heat_demand,
@@ -517,6 +577,7 @@ def _component_classes() -> dict[str, type]:
     from twin.components.boundaries import Source, Stack
     from twin.components.consumer import HeatDemand, MouldPreheater
     from twin.components.controller import Controller
+    from twin.components.effectiveness_exchanger import AbstractEffectivenessExchanger
     from twin.components.exchanger import CounterflowExchanger
     from twin.components.furnace import Furnace
     from twin.components.greenhouse import Greenhouse
@@ -532,6 +593,7 @@ def _component_classes() -> dict[str, type]:
 
     return {"furnace": Furnace, "counterflow_exchanger": CounterflowExchanger,
             "recuperator": CounterflowExchanger, "pipe": Pipe, "regenerator": Regenerator,
+            "effectiveness_exchanger": AbstractEffectivenessExchanger,
             "pcm_bank": PCMBank, "pump": Pump, "mould_preheater": MouldPreheater,
             "heat_demand": HeatDemand, "stratified_tank": StratifiedTank, "heater": Heater,
             "heat_pump": HeatPump, "greenhouse": Greenhouse, "fab_hvac": FabHVAC,

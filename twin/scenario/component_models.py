@@ -411,6 +411,70 @@ class RecuperatorModel(CounterflowExchangerModel):
     cold_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
 
 
+class EffectivenessExchangerModel(_Component):
+    """``type: effectiveness_exchanger``: an exchanger without hold-up passing
+    ``Q = ε C_min (T_hot,in - T_cold,in)`` (:mod:`twin.components.effectiveness_exchanger`).
+
+    Give either ``effectiveness`` (constant, whatever the flows) or ``UA`` or
+    ``effectiveness_nominal`` (ε-NTU relation of ``arrangement``, UA scaling with the flows).
+
+    Attributes
+    ----------
+    hot_fluid, cold_fluid
+        Fluid names (``flue_gas``, ``air``, ``therminol66``, ``water``).
+    effectiveness
+        Constant effectiveness. [-]
+    arrangement
+        ``counterflow`` (default), ``parallel_flow``, ``crossflow_unmixed``,
+        ``crossflow_hot_mixed`` or ``crossflow_cold_mixed`` (the stream that is mixed).
+    UA
+        Overall conductance at the nominal flows. [W/K]
+    effectiveness_nominal
+        Effectiveness at the nominal flows, from which UA is sized (cp at 25 degC). [-]
+    hot_flow_nominal, cold_flow_nominal
+        Nominal mass flows; needed with ``effectiveness_nominal`` or a non-zero exponent. [kg/s]
+    hA_ratio
+        Hot-side over cold-side film conductance at the nominal flows (default 1). [-]
+    hot_exponent, cold_exponent
+        ``n`` of ``hA ∝ m^n`` per side, 0 to 1 (default 0: UA constant). [-]
+    """
+
+    type: Literal["effectiveness_exchanger"]
+    hot_fluid: AnyFluid
+    cold_fluid: AnyFluid
+    effectiveness: Optional[Fraction] = None
+    arrangement: Optional[Literal["counterflow", "parallel_flow", "crossflow_unmixed",
+                                  "crossflow_hot_mixed", "crossflow_cold_mixed"]] = None
+    UA: Optional[Quantity("thermal_conductance", gt=0)] = None
+    effectiveness_nominal: Optional[Quantity("fraction", gt=0, lt=1)] = None
+    hot_flow_nominal: Optional[Quantity("mass_flow", gt=0)] = None
+    cold_flow_nominal: Optional[Quantity("mass_flow", gt=0)] = None
+    hA_ratio: Optional[Quantity("dimensionless", gt=0)] = None
+    hot_exponent: Optional[Quantity("dimensionless", ge=0, le=1)] = None
+    cold_exponent: Optional[Quantity("dimensionless", ge=0, le=1)] = None
+
+    @model_validator(mode="after")
+    def _one_model(self):
+        given = [k for k in ("effectiveness", "UA", "effectiveness_nominal") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give one of effectiveness (constant), UA or effectiveness_nominal (ε-NTU); "
+                             f"given: {', '.join(given) or 'none'}")
+        ntu_only = ("arrangement", "hot_flow_nominal", "cold_flow_nominal", "hA_ratio", "hot_exponent",
+                    "cold_exponent")
+        if self.effectiveness is not None:
+            extra = [k for k in ntu_only if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"{', '.join(extra)} belong to the ε-NTU model (UA or "
+                                 "effectiveness_nominal), not to a constant effectiveness")
+            return self
+        scaled = bool(self.hot_exponent) or bool(self.cold_exponent)
+        if (self.effectiveness_nominal is not None or scaled) and (
+                self.hot_flow_nominal is None or self.cold_flow_nominal is None):
+            why = "effectiveness_nominal" if self.effectiveness_nominal is not None else "a non-zero exponent"
+            raise ValueError(f"{why} needs hot_flow_nominal and cold_flow_nominal")
+        return self
+
+
 class RegeneratorModel(_Component):
     """``type: regenerator``: two checker beds with periodic flow reversal
     (:class:`twin.components.regenerator.Regenerator`).
@@ -466,6 +530,13 @@ class PipeModel(_Component):
         Finite volumes along the pipe (more: a sharper front, smaller steps). [-]
     initial_temperature
         Initial fluid temperature. [K]
+    wall_heat_capacity
+        Heat capacity of the pipe wall (``twin.components.pipe.wall_heat_capacity`` gives
+        it from the geometry), lumped into mixing volumes at the pipe's ends as in Modelica
+        Buildings' ``PlugFlowPipe``; default none. [J/K]
+    wall_symmetric
+        Half the wall at the inlet and half at the outlet (Buildings' default), else all
+        at the outlet. [-]
     """
 
     type: Literal["pipe"]
@@ -476,6 +547,8 @@ class PipeModel(_Component):
     surroundings: Optional[Scheduled("temperature", gt=0)] = None
     cells: _count(2) = 20
     initial_temperature: Temperature
+    wall_heat_capacity: Optional[Quantity("heat_capacity", gt=0)] = None
+    wall_symmetric: bool = True
 
 
 class PCMBankModel(_Component):
@@ -484,7 +557,7 @@ class PCMBankModel(_Component):
     Attributes
     ----------
     material
-        PCM card (``NaNO3``, ``RT44HC``, ``RT35HC``) or a card path. [-]
+        PCM card (``NaNO3``, ``RT44HC``, ``RT35HC``, ``ice``) or a card path. [-]
     mass
         PCM mass. [kg]
     thickness
@@ -520,6 +593,10 @@ class PCMBankModel(_Component):
         into a state like ``hysteresis`` does, which may then be left out (0 K: crystals
         grow on the melting curve, as in pure salts). Salts and salt hydrates subcool by a
         few to tens of kelvin, paraffins hardly at all (Mehling & Cabeza 2008, ch. 2). [K]
+    surface_node
+        Put the first node on the channel-side PCM surface, holding half of the first
+        control volume (Modelica Buildings' ``stateAtSurface_a``), instead of at that
+        volume's centre; needs ``nodes >= 2``. [-]
     """
 
     type: Literal["pcm_bank"]
@@ -538,6 +615,13 @@ class PCMBankModel(_Component):
     hysteresis: Optional[Quantity("temperature_difference", gt=0)] = None
     phase_time_constant: PositiveTime = 1800.0
     subcooling: Optional[Quantity("temperature_difference", gt=0)] = None
+    surface_node: bool = False
+
+    @model_validator(mode="after")
+    def _surface_node_needs_two(self):
+        if self.surface_node and self.nodes < 2:
+            raise ValueError("surface_node needs nodes >= 2 (the surface and one control volume)")
+        return self
 
 
 def _pump_curve_fit(flow: list[float], pressure: list[float], field: str) -> None:
@@ -813,6 +897,14 @@ class StratifiedTankModel(_Component):
         Fluid conductivity for vertical conduction (water 0.6 W/(m K)). [W/(m K)]
     buoyancy_time_constant
         Mixing time of an inverted layer pair (default 5 min; smaller is stiffer). [s]
+    buoyancy
+        ``linear`` (smoothed, the default) or ``quadratic`` (Modelica Buildings' law; use it
+        with a time constant of 1 s). [-]
+    insulation_thickness, insulation_conductivity
+        An insulation shell whose conductances (mantle, lid, floor) add to ``U_loss``, as
+        Modelica Buildings' tank computes them; give both or neither. [m], [W/(m K)]
+    floor_loss
+        Whether the floor loses heat (false: an adiabatic floor). [-]
     initial_temperature
         One temperature, or one per layer from the top. [K]
     """
@@ -825,6 +917,10 @@ class StratifiedTankModel(_Component):
     U_loss: Quantity("heat_transfer_coefficient", ge=0) = 0.0
     conductivity: Quantity("thermal_conductivity", gt=0) = 0.6
     buoyancy_time_constant: PositiveTime = 300.0
+    buoyancy: Literal["linear", "quadratic"] = "linear"
+    insulation_thickness: Optional[PositiveLength] = None
+    insulation_conductivity: Optional[Quantity("thermal_conductivity", gt=0)] = None
+    floor_loss: bool = True
     initial_temperature: Union[Temperature, list[Temperature]]
 
     @model_validator(mode="after")
@@ -834,9 +930,50 @@ class StratifiedTankModel(_Component):
             raise ValueError(f"initial_temperature has {len(T)} values for {self.layers} layers")
         return self
 
+    @model_validator(mode="after")
+    def _insulation_pair(self):
+        if (self.insulation_thickness is None) != (self.insulation_conductivity is None):
+            raise ValueError("give insulation_thickness and insulation_conductivity together, or neither")
+        return self
+
+
+def _heater_set_point(value: Any, info: ValidationInfo) -> Any:
+    """A heater has a set point or, instead, a firing ratio: exactly one of them."""
+    if "firing" not in info.data:  # the firing ratio itself is invalid: reported there
+        return value
+    if value is None and info.data["firing"] is None:
+        raise PydanticCustomError("missing", "required field missing")
+    if value is not None and info.data["firing"] is not None:
+        raise ValueError("give set_point (heat to a set point) or firing (a prescribed firing ratio), not both")
+    return value
+
+
+def _heater_fired_only(field: str, default: Any = None):
+    """A field of a heater with ``firing`` (:class:`twin.components.heater.FiredHeater`):
+    left out of a set-point heater; its default filled in otherwise."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if "firing" not in info.data:  # reported at set_point or firing
+            return value
+        if info.data["firing"] is None:
+            if value is not None:
+                raise ValueError(f"{field} belongs to a heater with firing: leave it out, or give firing "
+                                 "instead of set_point")
+            return None
+        if value is None:
+            if default is None and info.data.get("dynamics") == "dynamic":
+                raise PydanticCustomError("missing", "required when dynamics is 'dynamic'")
+            return default
+        return value
+
+    return AfterValidator(check)
+
 
 class HeaterModel(_Component):
-    """``type: heater``: electric heater or boiler to a set point (:class:`twin.components.heater.Heater`).
+    """``type: heater``: electric heater or boiler to a set point (:class:`twin.components.heater.Heater`),
+    or, with ``firing`` instead of ``set_point``, at a prescribed firing ratio with its water and
+    metal capacity and envelope loss (:class:`twin.components.heater.FiredHeater`, as Modelica
+    Buildings' ``Boilers.BoilerPolynomial``).
 
     Attributes
     ----------
@@ -845,11 +982,25 @@ class HeaterModel(_Component):
     energy
         ``electric`` or a fuel (``natural_gas``, ``hydrogen``, ``methane``).
     nominal_power
-        Largest heat flow to the fluid. [W]
+        Largest heat flow to the fluid (with ``firing``: heat into the water at full firing). [W]
     efficiency
         Heat to the fluid over energy drawn (fuel on the LHV basis), in (0, 1]. [-]
     set_point
         Outlet temperature set point (constant or scheduled). [K]
+    firing
+        Firing (part-load) ratio in [0, 1], constant or scheduled, instead of ``set_point``. [-]
+    dynamics
+        With ``firing``: ``steady_state`` (default, no storage) or ``dynamic`` (one well-mixed
+        volume of water and metal).
+    envelope_UA
+        With ``firing``: conductance of the envelope from the water to ambient (default 0). [W/K]
+    water_volume
+        With ``firing`` and ``dynamic``: water held in the heater (default 0). [m^3]
+    dry_heat_capacity
+        With ``firing`` and ``dynamic``: heat capacity of the metal lumped with the water
+        (default 0; Buildings takes 500 J/(kg K) x 1.5e-3 kg/W of nominal power). [J/K]
+    initial_temperature
+        With ``firing`` and ``dynamic``: initial water and metal temperature. [K]
     """
 
     type: Literal["heater"]
@@ -857,7 +1008,28 @@ class HeaterModel(_Component):
     energy: Fuel = "electric"
     nominal_power: PositivePower
     efficiency: Quantity("fraction", gt=0, le=1) = 1.0
-    set_point: Scheduled("temperature", gt=0)
+    # firing comes first: set_point's check reads whether it is there
+    firing: Optional[Scheduled("fraction", ge=0, le=1)] = None
+    set_point: Annotated[Optional[Scheduled("temperature", gt=0)], AfterValidator(_heater_set_point)] = \
+        Field(None, validate_default=True)
+    dynamics: Literal["steady_state", "dynamic"] = "steady_state"
+    envelope_UA: Annotated[Optional[Quantity("thermal_conductance", ge=0)],
+                           _heater_fired_only("envelope_UA", 0.0)] = Field(None, validate_default=True)
+    water_volume: Annotated[Optional[Quantity("volume", ge=0)],
+                            _heater_fired_only("water_volume", 0.0)] = Field(None, validate_default=True)
+    dry_heat_capacity: Annotated[Optional[Quantity("heat_capacity", ge=0)],
+                                 _heater_fired_only("dry_heat_capacity", 0.0)] = Field(None, validate_default=True)
+    initial_temperature: Annotated[Optional[Temperature], _heater_fired_only("initial_temperature")] = \
+        Field(None, validate_default=True)
+
+    @model_validator(mode="after")
+    def _capacity(self):
+        if self.firing is None and self.dynamics != "steady_state":
+            raise ValueError("dynamics belongs to a heater with firing: leave it out, or give firing "
+                             "instead of set_point")
+        if self.dynamics == "dynamic" and not (self.water_volume or 0.0) + (self.dry_heat_capacity or 0.0) > 0:
+            raise ValueError("a dynamic heater needs a water_volume or a dry_heat_capacity above zero")
+        return self
 
 
 class HeatPumpModel(_Component):
@@ -1141,7 +1313,8 @@ class StackModel(_Component):
     fluid: Optional[AnyFluid] = None
 
 
-COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, RecuperatorModel, RegeneratorModel, PipeModel, PCMBankModel, PumpModel,
+COMPONENT_MODELS = (FurnaceModel, CounterflowExchangerModel, RecuperatorModel, EffectivenessExchangerModel,
+                    RegeneratorModel, PipeModel, PCMBankModel, PumpModel,
                     MouldPreheaterModel, HeatDemandModel, StratifiedTankModel, HeaterModel, HeatPumpModel,
                     GreenhouseModel, FabHVACModel, DistrictSubstationModel, SplitterModel, ControllerModel,
                     MixerModel, SourceModel, StackModel)

@@ -127,6 +127,21 @@ WATER = Liquid(
     source="Modelica Buildings, Buildings.Media.Water (constant cp 4184 J/(kg K))",
 )
 
+# Moist air as Modelica Buildings' Buildings.Media.Air at its default water mass fraction
+# X = 0.01, the air side of Buildings' heat-exchanger validation models: constant
+# cp = 1006 (1 - X) + 1860 X = 1014.54 J/(kg K), h linear in T. Constant properties, so it
+# takes the closed-form Liquid model (no composition vector); rho is the ideal-gas density at
+# 20 degC, 101325 Pa (volumes only). Not in LIQUIDS: scenario files use the NASA "air".
+BUILDINGS_AIR = Liquid(
+    name="buildings_air",
+    cp_a=1006.0 * 0.99 + 1860.0 * 0.01,
+    cp_b=0.0,
+    rho=1.2,
+    T_min=200.0,
+    T_max=400.0,
+    source="Modelica Buildings, Buildings.Media.Air (cp of dry air 1006, of steam 1860 J/(kg K); X = 0.01)",
+)
+
 LIQUIDS: dict[str, Liquid] = {f.name: f for f in (THERMINOL_66, WATER)}
 
 

@@ -4,9 +4,13 @@ A PCM node stores specific enthalpy h and derives its temperature from it (the e
 method of Voller & Prakash 1987 [1] and Swaminathan & Voller 1992 [2]). With the liquid
 mass fraction xi(T) of slPCMlib (Barz et al. 2022 [3]),
 
-    dh/dT = (1 - xi) cp_s + xi cp_l + L dxi/dT,   h(298.15 K) = 0,
+    dh/dT = (1 - xi) cp_s + xi cp_l + L dxi/dT,
+    h(T) = cp_s (T - T_ref) + (cp_l - cp_s) ∫_{T_ref}^{T} xi dT' + L xi(T),   T_ref = 298.15 K,
 
-so h(T) is strictly increasing and has an inverse T(h). A card tabulates xi at knots T_k;
+so h(T) is strictly increasing and has an inverse T(h). h = 0 is the solid at 298.15 K: a
+card that melts above it (every paraffin and salt card) has h(298.15 K) = 0, one that melts
+below it (``ice``) has h(298.15 K) = L there, its liquid. Only differences of h enter the
+balances. A card tabulates xi at knots T_k;
 between knots xi is the monotone C1 PCHIP (Fritsch & Carlson 1980 [4]). From it
 :meth:`PCMMaterial.from_melting_curve` integrates h exactly (a PCHIP integrates to a
 quartic) on a grid that refines the knots, and stores (h_i, T_i, dT/dh_i). ``T(h)`` is
