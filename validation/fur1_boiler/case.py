@@ -67,5 +67,5 @@ CASE = Case(
     id="FUR-1", title="boiler at a prescribed firing ratio, steady and dynamic",
     source="Modelica Buildings Fluid.Boilers.Examples.BoilerPolynomial, Dymola reference "
            "Buildings_Fluid_Boilers_Examples_BoilerPolynomial.txt",
-    run=run, fast=True, components=("heater", "source", "stack"),
+    run=run, fast=False, components=("heater", "source", "stack"),
 )

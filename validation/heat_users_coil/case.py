@@ -84,5 +84,5 @@ CASE = Case(
     id="USERS-1", title="district substation and fab reheat coils against eps-NTU",
     source="analytic: counterflow eps(NTU, C_r) (Incropera et al., Fundamentals of Heat and Mass Transfer, "
            "eq. 11.29b) with the users' demand caps",
-    run=run, fast=True, components=("district_substation", "fab_hvac", "source", "stack"),
+    run=run, fast=False, components=("district_substation", "fab_hvac", "source", "stack"),
 )

@@ -107,5 +107,5 @@ CASE = Case(
     id="PCM-2", title="enthalpy-method PCM slab vs Buildings ConductorSingleLayerPCM",
     source="Modelica Buildings, Buildings.HeatTransfer.Examples.ConductorSingleLayerPCM (Dymola reference "
            "result Buildings_HeatTransfer_Examples_ConductorSingleLayerPCM.txt, 2019-01-29)",
-    run=run, fast=True, components=("pcm_bank", "source", "stack"),
+    run=run, fast=False, components=("pcm_bank", "source", "stack"),
 )

@@ -79,5 +79,5 @@ CASE = Case(
     id="PCM-4", title="Stefan problem: RT44HC melt front vs Neumann's solution",
     source="analytic: one-phase Neumann solution s = 2 lambda sqrt(alpha t), lambda exp(lambda^2) erf(lambda) = "
            "St / sqrt(pi) (Carslaw & Jaeger 1959, sec. 11.2; Alexiades & Solomon 1993, sec. 2.1)",
-    run=run, fast=True, components=("pcm_bank", "source", "stack"),
+    run=run, fast=False, components=("pcm_bank", "source", "stack"),
 )

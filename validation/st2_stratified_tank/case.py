@@ -86,5 +86,5 @@ CASE = Case(
     id="ST-2", title="stratified 3 m3 tank, 10 segments, sinusoidal ambient",
     source="Modelica Buildings Fluid.Storage.Examples.Stratified, Dymola reference "
            "Buildings_Fluid_Storage_Examples_Stratified.txt (tanSim, 1st-order upwind); IBPSA copy as noise floor",
-    run=run, fast=True, components=("stratified_tank", "source", "stack"),
+    run=run, fast=False, components=("stratified_tank", "source", "stack"),
 )
