@@ -112,3 +112,14 @@ def statistics(signal: str, t_ref, y_ref, t, y, *, rmse_max: float, bias_max: fl
         bias = float(abs(np.mean(e)))
         out.append(Comparison(signal, "bias", bias, bias_max, unit, bool(bias <= bias_max), why, t_ref, y_ref, t, y))
     return out
+
+
+def noise_floor(label: str, ref, other, names, *, atol: float, unit: str = "", why: str = "") -> Comparison:
+    """The scatter between two reference runs of the same model (e.g. IBPSA against
+    Modelica Buildings), judged on the worst of ``names`` against the tightest tolerance the
+    case uses: if two references differ by more, that tolerance is below the references'
+    own noise (VALIDATION_CASES.md, "NOISE floor"). ``ref`` and ``other`` are
+    :class:`~twin.validation.reference.DymolaResult`."""
+    worst = max(names, key=lambda n: float(np.max(np.abs(np.interp(ref.time, other.time, other[n]) - ref[n]))))
+    return funnel(f"noise floor: {label} {worst}", ref.time, ref[worst], other.time, other[worst],
+                  atol=atol, unit=unit, why=why)
