@@ -26,7 +26,7 @@ from twin.thermo.pcm import (
     load_material,
 )
 
-CARDS = ["RT44HC", "RT35HC", "NaNO3"]
+CARDS = ["RT44HC", "RT35HC", "NaNO3", "RT44HC_datasheet"]
 DSC = {  # card -> reference CSV of the 0.1 K/min heating run; 1 K/min run to prove failure
     "RT44HC": ("Media_other_Rubitherm_RT44HC_DSC_0_1_Kmin_melting.csv",
                "Media_other_Rubitherm_RT44HC_DSC_1_Kmin_melting.csv"),
@@ -90,8 +90,10 @@ def evaluate(name: str):
     T_ext[:rows.size] = rows
     m = load_material(name)
     # name and source are static fields: neutral ones let all cards (same array shapes,
-    # see load_material) share one compilation of the probe
-    p = {k: np.asarray(v) for k, v in probe(dataclasses.replace(m, name="", source=""),
+    # see load_material) share one compilation of the probe; it does not look at a
+    # solidification curve
+    p = {k: np.asarray(v) for k, v in probe(dataclasses.replace(m, name="", source="",
+                                                                solidification=None),
                                             T_ext).items()}
     p["n_ext"], p["T_ext"] = rows.size, T_ext
     return m, PchipInterpolator(Tk, np.array(raw["melting"]["xi"])), Tk, refs, p
@@ -136,6 +138,37 @@ def test_half_melted_temperature_rt44hc():
     p = evaluate("RT44HC")[-1]
     T50 = p["T_mix"][np.argmin(np.abs(p["xi"] - 0.5))]
     assert abs(T50 - (273.15 + 42.1)) < 0.05
+
+
+def test_datasheet_card_carries_its_solidification_curve():
+    """RT44HC_datasheet (Rubitherm's data sheet as fitted in slPCMlib): half melted at 42.8 and
+    half solidified at 41.7 degC (VALIDATION_CASES.md PCM-3) within 0.1 K; the solidification
+    curve's table is the PCHIP of its knots and lies nowhere below the melting curve; both
+    reproduce the data-sheet CSVs within 0.002 (the knot criterion of make_cards.py). The
+    DSC card carries no solidification curve."""
+    m = load_material("RT44HC_datasheet")
+    curve = m.solidification
+    assert curve is not None and load_material("RT44HC").solidification is None
+    assert float(m.latent_heat) == pytest.approx(220671.2, abs=0.1)
+    T50_melt = np.interp(0.5, np.asarray(m.xi_grid), np.asarray(m.T_grid)) - 273.15
+    T50_solid = np.interp(0.5, np.asarray(curve.xi_grid), np.asarray(curve.T_grid)) - 273.15
+    assert T50_melt == pytest.approx(42.8, abs=0.1) and T50_solid == pytest.approx(41.7, abs=0.1)
+    assert float(curve.T_solidus) == pytest.approx(273.15 + 36.0, abs=1e-9)
+    assert float(curve.T_liquidus) == pytest.approx(273.15 + 44.55, abs=1e-9)
+    raw = YAML(typ="safe").load((MATERIALS_DIR / "RT44HC_datasheet.yaml").read_text())
+    Tk, xk = np.array(raw["solidification"]["T"]), np.array(raw["solidification"]["xi"])
+    nodes = np.asarray(curve.T_grid)  # beyond the last knot: the padding, xi = 1
+    pchip = PchipInterpolator(Tk, xk)(np.clip(nodes, Tk[0], Tk[-1]))
+    np.testing.assert_allclose(np.asarray(curve.xi_grid), pchip, atol=1e-12)
+    both = np.union1d(nodes, np.asarray(m.T_grid))
+    xi_melt = np.interp(both, m.T_grid, m.xi_grid)  # as the PCM bank reads the melting curve
+    assert np.all(np.asarray(curve.liquid_fraction(both)) >= xi_melt)
+    for branch, (T, xi) in (("melting", (m.T_grid, m.xi_grid)),
+                            ("solidification", (curve.T_grid, curve.xi_grid))):
+        ref = reference_csv(f"Media_Rubitherm_RT_Rubitherm_RT44HC_{branch}.csv")
+        if ref is None:
+            pytest.skip("slPCMlib-AIT reference CSVs not found (set TWIN_REFERENCE_DATA)")
+        assert np.abs(np.interp(ref[:, 0] + 273.15, T, xi) - ref[:, 1]).max() < 0.002
 
 
 def test_table_equals_exact_integral(card):
@@ -243,4 +276,13 @@ def test_load_errors(tmp_path):
     bad.write_text((MATERIALS_DIR / "NaNO3.yaml").read_text().replace("latent_heat:", "L:"))
     with pytest.raises(ValueError, match="latent_heat"):
         load_material(bad)
+    # a solidification curve: checked as the melting one, and never hotter than it
+    raw = YAML(typ="safe").load((MATERIALS_DIR / "RT44HC_datasheet.yaml").read_text())
+    T, xi = raw["melting"]["T"], raw["melting"]["xi"]
+    for solidification, match in [({"T": T, "xi": xi[:-1] + [0.5]}, "solidification.xi"),
+                                  ({"T": [t + 0.5 for t in T], "xi": xi},
+                                   "solidification curve lies below the melting curve")]:
+        YAML(typ="safe").dump({**raw, "solidification": solidification}, bad)
+        with pytest.raises(ValueError, match=match):
+            load_material(bad)
     assert load_material(MATERIALS_DIR / "NaNO3.yaml").name == "NaNO3"

@@ -39,16 +39,26 @@ sees the surface temperature as a state, and a surface layer of dx/2 has the the
 that the film heats first. Validation case PCM-2 (``validation/pcm2_enthalpy_slab``)
 reproduces Buildings' ``HeatTransfer.Examples.ConductorSingleLayerPCM`` with it.
 
-Hysteresis (``dT_hysteresis > 0``): many PCMs solidify at lower temperatures than they melt
+Hysteresis (``hysteresis=True``): many PCMs solidify at lower temperatures than they melt
 (paraffins 1-3 K, salt hydrates more). The liquid fraction ξ of every node is then a state
 of its own ("curve track" model of slPCMlib, Barz et al. [4]): it relaxes with time constant
 ``tau_phase`` towards the melting curve ξ_m(T) when below it (melting), towards the
-solidification curve ξ_s(T) = ξ_m(T + ΔT_hys) when above that (solidifying), and stays put
-in between (sensible heating or cooling only). Inside the melting range ξ_m(T) itself moves
-with ξ (melting cools the node), so the effective relaxation time is
+solidification curve ξ_s(T) when above that (solidifying), and stays put in between
+(sensible heating or cooling only), so a cycle reversed inside the melting range leaves ξ
+where it was until the node has cooled onto ξ_s. The solidification curve is
+
+    ξ_s(T) = max(ξ_s,card(T + ΔT_hys), ξ_m(T))   for a card with its own curve
+             (``PCMMaterial.solidification``, e.g. the data sheet's ``RT44HC_datasheet``),
+    ξ_s(T) = ξ_m(T + ΔT_hys)                     otherwise (the melting curve shifted),
+
+so ΔT_hys (``dT_hysteresis``) shifts a card's own curve further (0 K: the card's curve
+as measured). The max is a guard only: :func:`twin.thermo.pcm.load_material` rejects
+cards whose cooling curve lies below the melting curve anywhere. Inside the melting range
+ξ_m(T) itself moves with ξ (melting cools the node), so the effective relaxation time is
 ``tau_phase / (1 + L ξ_m'(T) / c)``, some 20 times shorter than ``tau_phase`` for a paraffin:
 a ``tau_phase`` of tens of minutes still means a response of minutes, and keeps an explicit
-solver's steps long. The node's *enthalpy* stays the state, with
+solver's steps long; on the curve, ξ lags the quasi-static curve by ``tau_phase dξ/dt``
+(validation case PCM-3 measures it). The node's *enthalpy* stays the state, with
 
     h = c (T - T_ref) + L ξ,   c = (cp_s + cp_l) / 2,
 
@@ -57,8 +67,14 @@ returns exactly to its start enthalpy, which two separate h(T) curves switched b
 direction of heat flow do not (EnergyPlus issue 10420, where switching curves created or
 destroyed energy). A single mean ``c`` keeps the phase entropy consistent: with the melting
 curve as the reversible reference, ``s = c ln(T/T_ref) + L ∫_0^ξ dξ'/T_m*(ξ')``
-(``T_m*`` the inverse of ξ_m), melting above ξ_m's temperature and solidifying below it
-both generate entropy, so hysteresis only ever destroys exergy.
+(``T_m*`` the inverse of ξ_m), a node generates ``L dξ/dt (1/T_m*(ξ) - 1/T)`` by phase
+change. Melting happens only where ξ < ξ_m(T), i.e. T > T_m*(ξ), and solidification only
+where ξ > ξ_s(T) >= ξ_m(T), i.e. T < T_m*(ξ): both terms are non-negative, so hysteresis
+only ever destroys exergy. This needs nothing of ξ_s but that it never lies below ξ_m
+(true for the shifted curve, guarded above for a card's own). Any curve between ξ_m and ξ_s
+would serve as the reference; the melting curve is the one the card's h(T) and the dead
+state of the stored exergy (at rest on ξ_m at T0) are built on, so it stays, whichever
+solidification curve is used.
 
 Subcooling (``subcooling=True``, needs ``hysteresis=True``; ``dT_hysteresis`` may be 0): a
 melt that holds no crystals does not solidify when it crosses the solidification curve; it
@@ -67,6 +83,7 @@ stays liquid, metastable, and cools sensibly at ``c`` until it nucleates at
     T_nuc = T_liq - ΔT_hys - ΔT_sub,
 
 ``ΔT_sub`` (``dT_subcooling``) below the solidification onset (the liquidus of the
+solidification curve; T_liq is the melting curve's liquidus, or that of the card's own
 solidification curve). Crystals then grow towards the solidification curve with
 ``tau_phase``, and the latent heat they release warms the node back up to that curve
 (recalescence): the behaviour measured and modelled by Günther, Mehling & Hiebler [5] and
@@ -195,7 +212,8 @@ class PCMBank(AbstractComponent):
     M_fluid : HTF hold-up of the bank (fluid_dynamics="dynamic"). [kg]
     UA_loss : Shell conductance to ambient. [W/K]
     T_initial : Initial temperature of PCM and fluid. [K]
-    dT_hysteresis : Solidification curve below the melting curve by this (hysteresis). [K]
+    dT_hysteresis : Solidification curve this far below the card's own solidification curve,
+        or below the melting curve for a card without one (hysteresis). [K]
     tau_phase : Time constant of the phase fraction (hysteresis). [s]
     dT_subcooling : Nucleation this far below the solidification onset (subcooling). [K]
     tau_nucleation : Time constant of the nucleated indicator (subcooling). [s]
@@ -321,6 +339,14 @@ class PCMBank(AbstractComponent):
         m = self.material
         return jnp.interp(T, m.T_grid, m.xi_grid)
 
+    def _xi_solid(self, T):
+        """Solidification curve ξ_s(T): the card's own (module docstring) or the melting
+        curve, shifted down by ΔT_hys. [-]"""
+        curve = self.material.solidification
+        if curve is None:
+            return self._xi_melt(T + self.dT_hysteresis)
+        return jnp.maximum(curve.liquid_fraction(T + self.dT_hysteresis), self._xi_melt(T))
+
     def _T_hys(self, h, xi):
         """Temperature of a node of the hysteresis model, ``T_ref + (h - L ξ) / c``. [K]"""
         return T_REF + (h - self.material.latent_heat * xi) / self._c_mean()
@@ -340,7 +366,9 @@ class PCMBank(AbstractComponent):
     # ------------------------------------------------------------------ subcooling model
     def _T_onset(self):
         """Solidification onset, the liquidus of the solidification curve. [K]"""
-        return self.material.T_liquidus - self.dT_hysteresis
+        curve = self.material.solidification
+        T_liquidus = self.material.T_liquidus if curve is None else curve.T_liquidus
+        return T_liquidus - self.dT_hysteresis
 
     def _deseed(self, xi, T):
         """Gate of losing the nuclei: fully molten and above the solidification onset. [-]"""
@@ -448,7 +476,7 @@ class PCMBank(AbstractComponent):
         if self.hysteresis:  # curve track: melt towards ξ_m, solidify towards ξ_s, else hold
             # a plain clip (kinks, no bias): a smoothed one would pull ξ off 0 and 1 by a
             # fraction of its width, i.e. shift the solid's and the liquid's temperatures
-            lo, hi = self._xi_melt(T_p), self._xi_melt(T_p + self.dT_hysteresis)
+            lo, hi = self._xi_melt(T_p), self._xi_solid(T_p)
             if self.subcooling:  # solidification only where nucleated (lo <= hi: the clip at ν = 1)
                 grow = _step(2.0 * x.nucleated - 1.0)  # 0 up to ν = 1/2, 1 at ν = 1
                 dxi = (jnp.maximum(lo - x.xi, 0.0) + grow * jnp.minimum(hi - x.xi, 0.0)) / self.tau_phase

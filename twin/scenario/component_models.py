@@ -557,7 +557,8 @@ class PCMBankModel(_Component):
     Attributes
     ----------
     material
-        PCM card (``NaNO3``, ``RT44HC``, ``RT35HC``, ``ice``) or a card path. [-]
+        PCM card (``NaNO3``, ``RT44HC``, ``RT35HC``, ``RT44HC_datasheet``, ``ice``) or a card
+        path. [-]
     mass
         PCM mass. [kg]
     thickness
@@ -579,8 +580,10 @@ class PCMBankModel(_Component):
     initial_temperature
         Initial temperature of PCM and fluid. [K]
     hysteresis
-        Optional: the solidification curve lies this far below the melting curve, and the
-        liquid fraction becomes a state (energy-conservative curve-track model). [K]
+        Optional: the liquid fraction becomes a state (energy-conservative curve-track
+        model) and the solidification curve lies this far below the card's own
+        solidification curve (cards that carry one, e.g. ``RT44HC_datasheet``: 0 K uses it as
+        given) or below the melting curve (other cards). [K]
     phase_time_constant
         Relaxation time of the liquid fraction with hysteresis or subcooling; inside the
         melting range the effective one is ``τ / (1 + L ξ_m'(T) / c)``, about 20 times
@@ -612,7 +615,7 @@ class PCMBankModel(_Component):
     channels: Count = 10
     nodes: Count = 4
     initial_temperature: Temperature
-    hysteresis: Optional[Quantity("temperature_difference", gt=0)] = None
+    hysteresis: Optional[Quantity("temperature_difference", ge=0)] = None
     phase_time_constant: PositiveTime = 1800.0
     subcooling: Optional[Quantity("temperature_difference", gt=0)] = None
     surface_node: bool = False

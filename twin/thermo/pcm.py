@@ -24,6 +24,15 @@ table reproduces the exact h(T) within 1e-4 L, and the effective heat capacity d
 of the shipped cards stays >= min(cp_s, cp_l) between nodes (coarser tables can dip
 below it next to the solidus and liquidus, where a cubic spans a kink of T''(h)).
 
+Hysteresis. A card may also carry a ``solidification:`` curve xi_s(T) (knots, PCHIP as the
+melting curve), e.g. the Rubitherm data-sheet card ``RT44HC_datasheet``; it is loaded into
+a :class:`SolidificationCurve` (``PCMMaterial.solidification``, None without one). Only the
+PCM bank's curve-track hysteresis model (liquid fraction as a state, see
+:mod:`twin.components.pcm_bank`) uses it, and it needs xi_s(T) >= xi_m(T) at every T
+(crystals form at or below the temperature at which the same fraction melts; checked by
+:func:`load_material`). h(T), T(h) and s(h) above stay those of the melting curve, which
+is the reversible reference of the bank's entropy.
+
 References
 ----------
 [1] Voller, V. R. & Prakash, C. (1987), Int. J. Heat Mass Transfer 30, 1709-1719.
@@ -140,6 +149,71 @@ def _tables(Tk, xk, cp_s, cp_l, L, refine):
             "dxidh_grid": _limit(jnp.maximum(dxi, 0.0) / dhdT, jnp.diff(xi) / jnp.diff(h))}
 
 
+@functools.partial(jax.jit, static_argnames="refine")
+def _curve_table(Tk, xk, refine):
+    """A PCHIP curve tabulated at ``refine`` nodes per knot interval (and the last knot)."""
+    mk = _pchip_slopes(Tk, xk)
+    n = Tk.shape[0]
+    seg = jnp.append(jnp.repeat(jnp.arange(n - 1), refine), n - 2)
+    t = jnp.append(jnp.tile(jnp.arange(refine) / refine, n - 1), 1.0)
+    dT = jnp.diff(Tk)
+    return Tk[seg] + t * dT[seg], _hermite(xk[seg], xk[seg + 1], mk[seg], mk[seg + 1], dT[seg], t)
+
+
+class SolidificationCurve(eqx.Module):
+    """Liquid mass fraction on cooling, xi_s(T), of a PCM with thermal hysteresis.
+
+    Final class. Built from a card's ``solidification:`` knots by :meth:`from_knots` (the
+    monotone PCHIP, as the melting curve) and tabulated at ``refine`` nodes per knot
+    interval; :meth:`liquid_fraction` interpolates the table linearly, as the PCM bank
+    does with the melting curve's table. It says only where crystals form in the bank's
+    curve-track model; the enthalpy and the entropy of the material remain those of the
+    melting curve (module docstring).
+
+    Parameters
+    ----------
+    T_grid : Temperatures of the table, increasing. [K]
+    xi_grid : Liquid mass fraction on cooling at T_grid, non-decreasing. [-]
+    T_solidus : Where xi_s reaches 0 (solidification complete). [K]
+    T_liquidus : Where xi_s leaves 1 (the solidification onset). [K]
+    """
+
+    T_grid: Float[Array, " m"]
+    xi_grid: Float[Array, " m"]
+    T_solidus: Float[Array, ""]
+    T_liquidus: Float[Array, ""]
+
+    @classmethod
+    def from_knots(cls, T_knots: ArrayLike, xi_knots: ArrayLike,
+                   refine: int = 8) -> SolidificationCurve:
+        """Tabulate the PCHIP through the knots.
+
+        Parameters
+        ----------
+        T_knots : Knot temperatures, strictly increasing; the first two knots must have
+            xi = 0 and the last two xi = 1 (flat ends). [K]
+        xi_knots : Liquid mass fraction at the knots, non-decreasing. [-]
+        refine : Table nodes per knot interval (static). [-]
+        """
+        Tk, xk = jnp.asarray(T_knots, float), jnp.asarray(xi_knots, float)
+        T, xi = _curve_table(Tk, xk, refine)
+        return cls(T_grid=T, xi_grid=xi, T_solidus=jnp.max(jnp.where(xk <= 0.0, Tk, -jnp.inf)),
+                   T_liquidus=jnp.min(jnp.where(xk >= 1.0, Tk, jnp.inf)))
+
+    def liquid_fraction(self, T: ArrayLike) -> Array:
+        """xi_s(T), linear between the table nodes: 0 below the table, 1 above it.
+
+        Parameters
+        ----------
+        T : Temperature. [K]
+
+        Returns
+        -------
+        Liquid mass fraction on cooling. [-]
+        """
+        return jnp.interp(jnp.asarray(T, float), self.T_grid, self.xi_grid)
+
+
 class PCMMaterial(eqx.Module):
     """Solid/liquid PCM with a smooth, strictly monotone enthalpy-temperature relation.
 
@@ -162,6 +236,8 @@ class PCMMaterial(eqx.Module):
     rho_solid, rho_liquid : Density of the solid and the liquid. [kg/m^3]
     k_solid, k_liquid : Thermal conductivity of the solid and the liquid. [W/(m K)]
     T_solidus, T_liquidus : Where xi leaves 0 and where it reaches 1. [K]
+    solidification : The card's own solidification curve xi_s(T) (hysteresis), or None
+        (then the PCM bank's hysteresis model shifts the melting curve).
     """
 
     name: str = eqx.field(static=True)
@@ -180,12 +256,14 @@ class PCMMaterial(eqx.Module):
     k_liquid: Float[Array, ""]
     T_solidus: Float[Array, ""]
     T_liquidus: Float[Array, ""]
+    solidification: SolidificationCurve | None = None
 
     @classmethod
     def from_melting_curve(cls, name: str, source: str, T_knots: ArrayLike,
                            xi_knots: ArrayLike, *, cp_solid, cp_liquid, latent_heat,
                            rho_solid, rho_liquid, k_solid, k_liquid,
-                           refine: int = 8) -> PCMMaterial:
+                           refine: int = 8,
+                           solidification: SolidificationCurve | None = None) -> PCMMaterial:
         """Build the enthalpy table from a tabulated melting curve.
 
         Pure jnp (jitted): differentiable with respect to the knots and the scalars, and
@@ -203,6 +281,7 @@ class PCMMaterial(eqx.Module):
         rho_solid, rho_liquid : Densities. [kg/m^3]
         k_solid, k_liquid : Thermal conductivities. [W/(m K)]
         refine : Table nodes per knot interval (static). [-]
+        solidification : The material's own solidification curve (hysteresis), if any.
         """
         Tk, xk = jnp.asarray(T_knots, float), jnp.asarray(xi_knots, float)
         cp_s, cp_l, L = (jnp.asarray(v, float) for v in (cp_solid, cp_liquid, latent_heat))
@@ -213,6 +292,7 @@ class PCMMaterial(eqx.Module):
             k_solid=jnp.asarray(k_solid, float), k_liquid=jnp.asarray(k_liquid, float),
             T_solidus=jnp.max(jnp.where(xk <= 0.0, Tk, -jnp.inf)),
             T_liquidus=jnp.min(jnp.where(xk >= 1.0, Tk, jnp.inf)),
+            solidification=solidification,
         )
 
     @property
@@ -416,6 +496,12 @@ def load_material(name_or_path: str | Path, refine: int = 8,
     and exact) but gives cards of similar size identical array shapes, so compiled code
     (and the persistent compilation cache) is shared between materials.
 
+    A card with a ``solidification:`` section (same layout as ``melting:``) gets a
+    :class:`SolidificationCurve` (padded alike). Its tabulated xi_s must not lie below the
+    melting curve's table anywhere (both are linear between their nodes, so checking at
+    the union of the nodes is exact): the bank's hysteresis model and its second-law
+    reasoning need solidification at or below the melting temperature of every fraction.
+
     Parameters
     ----------
     name_or_path : Card name such as ``"RT44HC"`` or a path to a ``.yaml`` card.
@@ -441,16 +527,37 @@ def load_material(name_or_path: str | Path, refine: int = 8,
     scalars = {k: float(card[k]) for k in _SCALARS}
     if min(scalars.values()) <= 0.0:
         raise ValueError(f"{path}: {', '.join(_SCALARS)} must be positive, got {scalars}")
-    T = np.asarray(card["melting"]["T"], float)
-    xi = np.asarray(card["melting"]["xi"], float)
+    T, xi = _card_curve(card, "melting", path, knot_multiple)
+    solidification = None
+    if card.get("solidification") is not None:
+        solidification = SolidificationCurve.from_knots(
+            *_card_curve(card, "solidification", path, knot_multiple), refine=refine)
+    material = PCMMaterial.from_melting_curve(str(card["name"]), str(card["source"]), T, xi,
+                                              refine=refine, solidification=solidification,
+                                              **scalars)
+    if solidification is not None:
+        nodes = np.union1d(np.asarray(material.T_grid), np.asarray(solidification.T_grid))
+        below = (np.interp(nodes, material.T_grid, material.xi_grid)
+                 - np.interp(nodes, solidification.T_grid, solidification.xi_grid))
+        if below.max() > 0.0:
+            k = int(np.argmax(below))
+            raise ValueError(f"{path}: the solidification curve lies below the melting curve at "
+                             f"{nodes[k]:.3f} K (xi lower by {below[k]:.2g}): a fraction would "
+                             f"solidify above the temperature at which it melts")
+    return material
+
+
+def _card_curve(card: dict, key: str, path: Path, knot_multiple: int):
+    """Knots (T [K], xi [-]) of a card's ``melting`` or ``solidification`` section,
+    checked, and padded with flat liquid knots to a multiple of ``knot_multiple``."""
+    T = np.asarray(card[key]["T"], float)
+    xi = np.asarray(card[key]["xi"], float)
     if T.shape != xi.shape or T.size < 4 or np.any(np.diff(T) <= 0) or np.any(np.diff(xi) < 0):
-        raise ValueError(f"{path}: melting.T must increase strictly and melting.xi must not "
+        raise ValueError(f"{path}: {key}.T must increase strictly and {key}.xi must not "
                          f"decrease, with the same length >= 4")
     if not (xi[0] == xi[1] == 0.0 and xi[-2] == xi[-1] == 1.0):
-        raise ValueError(f"{path}: melting.xi must start with two 0 and end with two 1 "
+        raise ValueError(f"{path}: {key}.xi must start with two 0 and end with two 1 "
                          f"(flat ends make the linear extrapolation exact)")
     pad = -T.size % knot_multiple
-    T = np.concatenate([T, T[-1] + np.arange(1.0, pad + 1.0)])
-    xi = np.concatenate([xi, np.ones(pad)])
-    return PCMMaterial.from_melting_curve(str(card["name"]), str(card["source"]), T, xi,
-                                          refine=refine, **scalars)
+    return (np.concatenate([T, T[-1] + np.arange(1.0, pad + 1.0)]),
+            np.concatenate([xi, np.ones(pad)]))
