@@ -1,3 +1,4 @@
+import textwrap
 from pathlib import Path
 
 import jax
@@ -36,3 +37,22 @@ def assert_recovery_beats_baseline(name: str) -> None:
     assert k0["recapture_rate"] == 0.0 < k1["recapture_rate"] <= 1.0
     assert k1["co2_mass"] < k0["co2_mass"] and k1["energy_cost"] < k0["energy_cost"]
     assert k1["exergy_destroyed"] < k0["exergy_destroyed"]
+
+
+#: the small plant every sweep test varies (a source feeding a scheduled heat demand)
+SWEEP_PLANT = textwrap.dedent("""\
+    name: small
+    duration: 2 h
+    output_interval: 1 min
+    solver: {method: tsit5, rtol: 1.0e-8, atol: 1.0e-8, max_steps: 100000}
+    schedules:
+      load: {kind: step, times: [0 h, 1 h], values: [1.0, 0.5]}
+    components:
+      supply: {type: source, fluid: water, mass_flow: 2 kg/s, temperature: 80 degC}
+      user: {type: heat_demand, fluid: water, demand: {nominal: 50 kW, schedule: load}, fluid_holdup: 100 kg,
+             min_temperature: 40 degC, initial_temperature: 60 degC}
+      drain: {type: stack}
+    connections:
+      - [supply.outlet, user.supply]
+      - [user.return, drain.inlet]
+    """)

@@ -1,6 +1,8 @@
 """Process-wide JAX settings for twin, applied once on import.
 
-* float64 everywhere (DESIGN lesson 7: float32 broke energy closure at 1e-5).
+* float64 everywhere (DESIGN lesson 7: float32 broke energy closure at 1e-5). Only for
+  benchmarking float32 on a GPU, ``TWIN_X64=0`` leaves JAX's default (float32) in place;
+  twin's checks (closure 1e-6) are not expected to pass then.
 * Equinox runtime errors become NaN instead of host callbacks (``EQX_ON_ERROR=nan``):
   solves run with ``throw=False`` and report their status themselves, and without
   callbacks the persistent compilation cache works (DESIGN lesson 5).
@@ -18,7 +20,7 @@ os.environ.setdefault("EQX_ON_ERROR", "nan")
 
 import jax  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_enable_x64", os.environ.get("TWIN_X64", "1").lower() not in {"0", "off", "false"})
 
 
 def _enable_compilation_cache() -> None:

@@ -123,13 +123,18 @@ class Audit:
         ]
 
 
-def audit(plant: Plant, y0, y_final) -> Audit:
-    """Balance every component and the plant between the states ``y0`` and ``y_final``."""
+def audit(plant: Plant, y0, y_final, stored=None) -> Audit:
+    """Balance every component and the plant between the states ``y0`` and ``y_final``.
+
+    ``stored``: the stored energies and exergies ``(E(y0), E(y_final), X(y0), X(y_final))``
+    (each ``{component: value}``) when already computed, e.g. on the device for a batch of
+    runs (:mod:`twin.sweep.batch`); by default computed here.
+    """
     y_final = jax.tree_util.tree_map(np.asarray, y_final)
-    e0 = {k: float(v) for k, v in plant.stored_energy(y0).items()}
-    e1 = {k: float(v) for k, v in plant.stored_energy(y_final).items()}
-    x0 = {k: float(v) for k, v in plant.stored_exergy(y0).items()}
-    x1 = {k: float(v) for k, v in plant.stored_exergy(y_final).items()}
+    if stored is None:
+        stored = (plant.stored_energy(y0), plant.stored_energy(y_final),
+                  plant.stored_exergy(y0), plant.stored_exergy(y_final))
+    e0, e1, x0, x1 = ({k: float(v) for k, v in d.items()} for d in stored)
     comps, tallies, exergy = {}, {}, {}
     plant_flows: dict[str, float] = {}
     plant_xflows: dict[str, float] = {}

@@ -1,4 +1,4 @@
-"""The ``twin`` command line: ``twin run`` and ``twin check``.
+"""The ``twin`` command line: ``twin run``, ``check``, ``compare``, ``report``, ``validate``, ``sweep``, ``collect``.
 
 Exit codes: 0 success; 1 the run finished but a check failed or the solver stopped early
 (results are still written); 2 the scenario file or an option is wrong (nothing is run or
@@ -235,6 +235,156 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_on
     if failed:
         err_console.print(f"[bold red]failed:[/] {', '.join(failed)}")
         sys.exit(1)
+
+
+#: KPIs shown in the sweep's table on the terminal (all of them are in kpis.csv / sweep.nc)
+_SWEEP_TABLE = (("recapture_rate", 100.0, "%"), ("fuel_energy", 1 / 3.6e9, "MWh"),
+                ("energy_cost", 1.0, "{cur}"), ("co2_mass", 1e-3, "t"), ("exergy_efficiency", 100.0, "%"))
+
+
+def _sweep_variants(sc, vary, grid_n, samples, seed, list_file):
+    """The variants asked for on the command line, or the scenario's sweep: block."""
+    from twin.sweep import spec
+
+    if list_file and (vary or grid_n or samples):
+        raise spec.SweepSpecError("--list FILE gives the variants itself: leave out --vary, --grid and --samples")
+    if grid_n and samples:
+        raise spec.SweepSpecError("choose one of --grid N and --samples N")
+    if list_file:
+        return spec.read_list(list_file)
+    if vary:
+        axes = spec.parse_vary(vary)
+        if samples:
+            return spec.latin_hypercube(axes, samples, seed)
+        return spec.grid(axes, grid_n or 5)
+    if sc.model.sweep is None:
+        raise spec.SweepSpecError(f"{sc.path}: nothing to vary: give --vary PATH=LOW..HIGH, --list FILE, "
+                                  "or a sweep: block in the scenario")
+    if grid_n or samples or seed is not None:
+        raise spec.SweepSpecError("--grid, --samples and --seed go with --vary; the sweep: block sets its own")
+    return spec.from_block(sc.model.sweep, Path(sc.path).resolve().parent)
+
+
+def _sweep_table(ds, currency: str) -> Table:
+    params = [c for c in ds.coords if c != "scenario"]
+    t = Table(title=f"{ds.attrs.get('title', 'sweep')}: {ds.sizes['scenario']} variants", title_justify="left")
+    t.add_column("#", justify="right")
+    for p in params:
+        t.add_column(f"{p} [{ds[p].attrs.get('units', '')}]", justify="right")
+    t.add_column("status")
+    shown = [(k, f, u.format(cur=currency)) for k, f, u in _SWEEP_TABLE if f"kpi.{k}" in ds]
+    for k, _, u in shown:
+        t.add_column(f"{k} [{u}]", justify="right")
+    n = ds.sizes["scenario"]
+    idx = list(range(n)) if n <= 20 else [*range(10), *range(n - 10, n)]
+    for i in idx:
+        st = str(ds["status"].values[i])
+        cells = [f"{float(ds[p].values[i]):.4g}" for p in params]
+        vals = [_num(float(ds[f"kpi.{k}"].values[i]) * f) for k, f, _ in shown]
+        t.add_row(str(i), *cells, st, *vals, style="red" if st == "failed" else None)
+    return t
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--vary", multiple=True, metavar='PATH="LOW..HIGH"',
+              help='A swept parameter (path as for --set): a range "10 kW/K..60 kW/K" or levels "5 t, 20 t".')
+@click.option("--grid", "grid_n", type=click.IntRange(1), default=None, help="Levels per range (full factorial).")
+@click.option("--samples", type=click.IntRange(1), default=None, help="Latin-hypercube samples.")
+@click.option("--seed", type=int, default=None, help="Seed of the Latin hypercube.")
+@click.option("--list", "list_file", type=click.Path(dir_okay=False), default=None,
+              help="CSV of variants: header of paths (optionally 'path [unit]'), one row per variant.")
+@click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"', help="Override of the base scenario.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Sweep folder. Default: sweeps/<scenario name>")
+@click.option("--resume", is_flag=True, help="Skip the variants the folder's ledger records as finished.")
+@click.option("--chunk", type=click.IntRange(1), default=None, help="Lanes per compiled batch (default: from memory).")
+@click.option("--output-interval", default=None, metavar='"1 h"',
+              help="Spacing of each variant's saved outputs (default: the scenario's, at least 1 h).")
+@click.option("--full", is_flag=True, help="Keep full trajectories (the scenario's output interval).")
+@click.option("--max-steps", type=click.IntRange(1), default=None, help="Solver step limit per variant.")
+@click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+              help="Run the chunks on a Dask cluster: a LocalCluster of N workers, or a scheduler's address.")
+@click.option("--no-report", is_flag=True, help="Do not write the report (figures and HTML).")
+def sweep(scenario, vary, grid_n, samples, seed, list_file, overrides, out_dir, resume, chunk,
+          output_interval, full, max_steps, cluster, no_report) -> None:
+    """Run many variants of SCENARIO in one compiled batch per plant structure.
+
+    Each variant gets its own results file and status; a failed variant never stops the
+    others. Exit code 0: every variant done; 1: some failed; 2: bad input.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from twin.scenario.errors import ScenarioError
+    from twin.sweep import SweepSettings, run_sweep
+    from twin.sweep.report import write_report
+    from twin.sweep.spec import SweepSpecError
+    from twin.units import UnitError, parse_quantity
+
+    sc = _load(scenario, overrides)
+    try:
+        variants = _sweep_variants(sc, vary, grid_n, samples, seed, list_file)
+        interval = parse_quantity(output_interval, "time") if output_interval else None
+    except (SweepSpecError, UnitError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(2)
+    out = Path(out_dir) if out_dir else Path("sweeps") / sc.name
+    settings = SweepSettings(output_interval=interval, full=full, chunk=chunk, max_steps=max_steps)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("[red]{task.fields[failed]} failed"), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(f"sweep '{sc.name}'", total=len(variants), failed=0)
+
+        def progress(p):
+            bar.update(task, completed=p["done"] + p["failed"] + p["skipped"], failed=p["failed"])
+            if p["stage"] == "planned":
+                bar.console.print(f"{len(variants)} variants ({variants.method}), {p['skipped']} already done; "
+                                  f"parameters enter the plant: {p['plan']}")
+
+        try:
+            result = run_sweep(scenario, variants, out, base_overrides=overrides, settings=settings,
+                               resume=resume, progress=progress, cluster=cluster)
+        except ScenarioError as exc:
+            _fail_scenario(exc)
+        except (ValueError, OSError) as exc:  # a bad --cluster, an unreachable scheduler
+            if cluster is None:
+                raise
+            err_console.print(f"[bold red]error:[/] --cluster {cluster}: {exc}", soft_wrap=True)
+            sys.exit(2)
+    ds = result.dataset
+    console.print(_sweep_table(ds, sc.kpi_config.currency))
+    n_done, n_fail = len(result.done), len(result.failed)
+    lanes = sum(c["lanes"] for c in result.chunks)
+    solve = sum(c["wall"] for c in result.chunks)
+    console.print(f"{n_done} done, {n_fail} failed, {len(result.skipped)} skipped (resume); "
+                  f"{result.compile_count} compile(s); {lanes} runs solved in {solve:.1f} s "
+                  f"({lanes / solve if solve > 0 else 0:.1f} runs/s), {result.wall_time:.1f} s in all")
+    for i, msg in sorted(result.failed.items())[:10]:
+        err_console.print(f"[red]variant {i} failed:[/] {msg.splitlines()[0] if msg else ''}", soft_wrap=True)
+    if not no_report:
+        click.echo(f"wrote {write_report(ds, out)}")
+    click.echo(f"wrote {out / 'sweep.nc'} and {out / 'kpis.csv'}")
+    sys.exit(1 if n_fail else 0)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--no-report", is_flag=True, help="Do not write the report (figures and HTML).")
+def collect(folder: str, no_report: bool) -> None:
+    """Assemble a sweep FOLDER's finished variants into sweep.nc, kpis.csv and its report."""
+    from twin.sweep import collect as collect_sweep
+    from twin.sweep.report import write_report
+
+    try:
+        ds = collect_sweep(folder)
+    except FileNotFoundError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(2)
+    console.print(_sweep_table(ds, "EUR"))
+    console.print(f"{ds.attrs['n_done']} done, {ds.attrs['n_failed']} failed, {ds.attrs['n_pending']} pending")
+    if not no_report:
+        click.echo(f"wrote {write_report(ds, folder)}")
+    click.echo(f"wrote {Path(folder) / 'sweep.nc'}")
 
 
 def _energy(x: float) -> str:

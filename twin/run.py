@@ -166,7 +166,21 @@ def run_scenario(scenario) -> RunResult:
     plant = scenario.plant
     y0 = plant.initial_state()
     sol = simulate(plant, scenario.duration, scenario.output_interval, scenario.solver, y0=y0)
-    report = audit(plant, y0, sol.y_final) if sol.y_final is not None else None
+    trace = LAST_COMPILE.get("trace") if sol.stats["compile_time"] else 0.0
+    return finish_run(scenario, y0, sol, t_start=t0, trace_time=trace)
+
+
+def finish_run(scenario, y0, sol: Solution, *, stored=None, t_start: float | None = None,
+               trace_time: float | None = 0.0, provenance: dict | None = None) -> RunResult:
+    """Audit a solved run, compute its KPIs, pinch targets and checks, and build its Dataset.
+
+    Shared by single runs and by each lane of a sweep (:mod:`twin.sweep`), which passes the
+    stored energies and exergies it computed on the device (``stored``, see
+    :func:`twin.audit.audit`) and its own ``provenance`` attributes.
+    """
+    t0 = time.perf_counter() if t_start is None else t_start
+    plant = scenario.plant
+    report = audit(plant, y0, sol.y_final, stored) if sol.y_final is not None else None
     cfg = scenario.kpi_config
     values = kpis(report, cfg) if report is not None else {}
     targets = None
@@ -184,9 +198,10 @@ def run_scenario(scenario) -> RunResult:
         "solver_method": scenario.solver.method,
         "solver_rtol": scenario.solver.rtol,
         "solver_atol": scenario.solver.atol,
-        "solver_trace_time": LAST_COMPILE.get("trace") if sol.stats["compile_time"] else 0.0,
+        "solver_trace_time": trace_time,
         "checks_passed": int(all(c.passed for c in checks)),
         "second_law_holds": int(report is not None and not report.second_law_violations()),
+        **(provenance or {}),
     }
     ds = to_dataset(plant, sol, report, provenance=provenance) if report is not None else None
     if ds is not None:

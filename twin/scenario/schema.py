@@ -38,6 +38,14 @@ Top level (``ScenarioModel``)::
       streams:
         flue: {connection: furnace.exhaust, target: 120 degC}       # from the run
         moulds: {supply: 15 degC, target: 250 degC, heat_capacity_rate: 1.15 kW/K}
+    sweep:                             # optional: the variants `twin sweep` runs (twin.sweep)
+      method: lhs                      #   grid (default), lhs or list
+      samples: 256                     #   lhs: number of variants; grid: `points` per range
+      seed: 1
+      parameters:                      #   paths as for --set: a range or a list of levels
+        recuperator.UA: 400 W/K..800 W/K
+        pcm_bank.mass: [20 t, 40 t, 60 t]   # (grid only)
+      # list: variants.csv             #   method list: one column per path, one row per variant
     checks:
       - {kpi: energy_closure, max: 1.0e-6}
       - {kpi: recapture_rate, min: 0.3}
@@ -64,7 +72,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, List, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -456,6 +464,42 @@ class PinchModel(StrictModel):
         return name
 
 
+class SweepModel(StrictModel):
+    """The ``sweep:`` block: the variants ``twin sweep SCENARIO`` runs when no ``--vary`` or
+    ``--list`` is given (read by :func:`twin.sweep.spec.from_block`; ``twin run`` ignores it).
+
+    Attributes
+    ----------
+    method
+        ``grid`` (full factorial), ``lhs`` (Latin hypercube) or ``list`` (a CSV file).
+    parameters
+        Scenario path -> ``"LOW..HIGH"`` (a range, with units) or a list of levels (grid only).
+    points
+        Levels per range on a grid.
+    samples
+        Variants drawn by Latin hypercube sampling.
+    seed
+        Seed of the Latin hypercube (reproducible sampling).
+    list
+        CSV file of variants (method ``list``), relative to the scenario file.
+    """
+
+    method: Literal["grid", "lhs", "list"] = "grid"
+    parameters: dict[str, Union[str, List[Union[str, float]]]] = {}  # List: 'list' is a field
+    points: Annotated[int, Field(ge=1, le=100_000)] = 5
+    samples: Annotated[int, Field(ge=1, le=10_000_000)] = 100
+    seed: Optional[int] = None
+    list: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _what(self) -> "SweepModel":
+        if self.method == "list" and not self.list:
+            raise ValueError("method 'list' needs 'list: FILE' (a CSV of variants)")
+        if self.method != "list" and not self.parameters:
+            raise ValueError(f"method '{self.method}' needs 'parameters' (path: LOW..HIGH)")
+        return self
+
+
 class ScenarioModel(StrictModel):
     """A whole scenario file (see the module docstring for the layout).
 
@@ -490,6 +534,8 @@ class ScenarioModel(StrictModel):
     checks
         :class:`CheckModel` (a KPI range) and :class:`SignalCheckModel` (a signal against a
         reference file) entries.
+    sweep
+        :class:`SweepModel`: the variants ``twin sweep`` runs (optional; ``twin run`` ignores it).
 
     Notes
     -----
@@ -513,6 +559,7 @@ class ScenarioModel(StrictModel):
     economics: Optional[EconomicsModel] = None
     pinch: Optional[PinchModel] = None
     checks: list[AnyCheck] = []
+    sweep: Optional[SweepModel] = None
 
     @field_validator("output_interval")
     @classmethod
