@@ -200,8 +200,19 @@ def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict |
     return ds
 
 
+def _engine() -> str:
+    """netCDF4 (the netCDF-C reference library) when installed: it wrote a 168-variable
+    flagship results file 4-5x faster than h5netcdf (sweeps write one file per variant);
+    both write the same NetCDF4/HDF5 format."""
+    try:
+        import netCDF4  # noqa: F401
+    except ImportError:
+        return "h5netcdf"
+    return "netcdf4"
+
+
 def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write ``ds`` as NetCDF4 (h5netcdf) to ``path`` via a temporary file and a rename."""
+    """Write ``ds`` as NetCDF4 to ``path`` via a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -210,7 +221,8 @@ def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
     os.umask(umask)
     try:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private (0600); results are shared files
-        ds.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=False)
+        engine = _engine()
+        ds.to_netcdf(tmp, engine=engine, **({"invalid_netcdf": False} if engine == "h5netcdf" else {}))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
