@@ -57,8 +57,13 @@ COMPILE_COUNT = 0
 LAST_COMPILE: dict[str, float] = {}
 _COMPILED: dict = {}
 
-#: relative tolerance of the affine-map verification (a leaf is rounded once by the loader)
+#: relative tolerance of the affine-map verification in float64 (a leaf is rounded once by the
+#: loader); in float32 (``TWIN_X64=0``, benchmarking) 128 ulp of float32
 AFFINE_RTOL = 1e-12
+
+
+def _affine_rtol(dtype) -> float:
+    return max(AFFINE_RTOL, 128 * float(np.finfo(dtype).eps)) if np.issubdtype(dtype, np.floating) else 0.0
 
 
 @dataclasses.dataclass
@@ -263,7 +268,7 @@ def _affine(path, base, base_overrides, variants, probes, rows):
         got = _split(sc.plant)[0]
         for g, p, b0 in zip(got, pred, leaves0):
             scale = np.maximum(np.abs(g), np.abs(b0))
-            if not np.all(np.abs(g - p) <= AFFINE_RTOL * scale):
+            if not np.all(np.abs(g - p) <= _affine_rtol(g.dtype) * scale):
                 return None, "a parameter enters the plant non-linearly"
     batched = tuple(k for k in range(len(leaves0)) if np.any(slope[k] != 0))
     group.batched = batched
@@ -321,7 +326,7 @@ def _lanes(shared, batched, jt, ts, *, treedef, static, index, cfg, jt_batched):
         y1 = jax.tree_util.tree_map(lambda a: a[last], ys)
         stored = (plant.stored_energy(y0), plant.stored_energy(y1),
                   plant.stored_exergy(y0), plant.stored_exergy(y1))
-        return dict(ts=sol_ts, ys=ys, signals=sig, y0=y0, result=result._value,
+        return dict(ts=sol_ts, ys=ys, signals=sig, y0=y0, result=getattr(result, "_value", result),
                     steps=stats["num_steps"], accepted=stats["num_accepted_steps"],
                     rejected=stats["num_rejected_steps"], stored=stored)
 
