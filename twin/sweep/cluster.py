@@ -1,8 +1,8 @@
 """Sweeps beyond one process: chunks of lanes on a Dask distributed cluster.
 
 ``twin sweep ... --cluster local:N`` starts a :class:`dask.distributed.LocalCluster` of N
-worker processes (one thread each: on a CPU one process per core is what scales, DESIGN
-lesson 6); ``--cluster tcp://HOST:PORT`` uses a running scheduler, whose workers each own a
+worker processes (one Dask thread each; XLA inside a worker uses the cores it finds);
+``--cluster tcp://HOST:PORT`` uses a running scheduler, whose workers each own a
 device (start one ``dask worker`` per GPU with ``CUDA_VISIBLE_DEVICES`` set).
 
 Each task is one chunk: the worker loads the scenario itself (the file must be readable at

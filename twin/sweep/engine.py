@@ -38,8 +38,11 @@ from twin.sweep.spec import Variants
 
 #: host memory share a CPU chunk may take, and device memory share on an accelerator
 MEMORY_SHARE = 0.25
-#: largest chunk on a CPU (vmap does not raise CPU throughput: DESIGN lesson 6) and elsewhere
-MAX_CHUNK_CPU = 16
+#: largest chunk on a CPU and elsewhere. On the 2-core CPU of benchmarks/RESULTS.md the
+#: vmapped flagship reached 2.0 runs/s at B = 16, 3.8 at 256 and 4.0 at 1024 against 0.9-1.6
+#: for a loop of single runs (DESIGN lesson 6 had found no gain from vmap on its prototype);
+#: 256 keeps most of the gain with chunks of about a minute, so results land steadily
+MAX_CHUNK_CPU = 256
 MAX_CHUNK_ACCELERATOR = 16384
 
 SCHEMA = "twin-sweep/1"
@@ -232,12 +235,14 @@ def run_sweep(path: str | Path, variants: Variants, out_dir: str | Path, *,
             group = plan.groups[g]
             cfg = lane_solver(group.base, settings)
             parts = [todo[k:k + B] for k in range(0, todo.size, B)]
+            c1 = batch.COMPILE_COUNT
             pending = batch.dispatch_chunk(group, variants, parts[0], B, ts, cfg)
+            compiled = dict(batch.LAST_COMPILE) if batch.COMPILE_COUNT > c1 else {}
             for n in range(len(parts)):
                 lanes, info = batch.gather_chunk(pending)
                 if n + 1 < len(parts):  # the device solves the next chunk while the host writes
                     pending = batch.dispatch_chunk(group, variants, parts[n + 1], B, ts, cfg)
-                info["compile"] = dict(batch.LAST_COMPILE)
+                info["compile"], compiled = compiled, {}  # the compile belongs to the first chunk
                 finished_lanes = [finish_lane(group, variants, lane, keys[lane.variant], info) for lane in lanes]
                 _store(out, ledger, finished_lanes, state, info)
         compiles = batch.COMPILE_COUNT - c0
