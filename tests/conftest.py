@@ -1,7 +1,49 @@
+"""Shared test helpers, the suite's XLA compile flags, and the order in which pytest-xdist
+hands out the test files (heaviest first).
+
+The suite's time is almost all JIT compilation (tracing and XLA:CPU code generation of a few
+dozen small plants, single-threaded); the solves themselves take seconds. Two things here
+keep a cold run on 2 cores short (README, Set-up):
+
+* XLA:CPU compile flags for the tests (:func:`_fast_compile_flags`): no LLVM optimisation and
+  the classic fusion emitters compile a plant 25-50 % faster in CPU time, and the solves,
+  all short, run at most a few tenths of a second slower. Only the code generation changes,
+  not the arithmetic a test checks (results move by round-off). They are set only when
+  ``XLA_FLAGS`` is unset, and only after a subprocess has checked that this jaxlib knows
+  them (XLA aborts on an unknown flag); ``TWIN_TEST_XLA_FLAGS=off`` keeps XLA's defaults.
+* Longest file first (:data:`FILE_COST`, :func:`pytest_collection_modifyitems`): with
+  ``--dist loadfile --no-loadscope-reorder`` the workers take files in collection order, so
+  the expensive compiles start at once and the cheap files fill the gaps at the end.
+"""
+
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
-import jax
+FAST_COMPILE_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+
+
+def _fast_compile_flags() -> None:
+    """Set :data:`FAST_COMPILE_FLAGS` as ``XLA_FLAGS`` for this process and its children (the
+    pytest-xdist workers inherit it from the controller, which loads this file first), unless
+    ``XLA_FLAGS`` is set already or ``TWIN_TEST_XLA_FLAGS=off``. Must run before jax starts its
+    backend (it reads ``XLA_FLAGS`` then)."""
+    if "XLA_FLAGS" in os.environ or os.environ.get("TWIN_TEST_XLA_FLAGS", "").lower() == "off":
+        return
+    probe = [sys.executable, "-c", "import jax; jax.numpy.zeros(1).block_until_ready()"]
+    try:
+        ok = subprocess.run(probe, env={**os.environ, "XLA_FLAGS": FAST_COMPILE_FLAGS},
+                            capture_output=True, timeout=120).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    os.environ["XLA_FLAGS"] = FAST_COMPILE_FLAGS if ok else ""
+
+
+_fast_compile_flags()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -56,3 +98,54 @@ SWEEP_PLANT = textwrap.dedent("""\
       - [supply.outlet, user.supply]
       - [user.return, drain.inlet]
     """)
+
+
+# ---------------------------------------------------------------------- xdist file order
+#: Cold-cache cost of the test files [CPU s of a pytest-xdist worker on the 2-core reference
+#: machine, with the flags above; test_sweep_cluster.py's Dask workers are extra processes, so
+#: its wall time counts]; files not listed count DEFAULT_FILE_COST. Only the order matters: a
+#: missing file or a stale figure costs balance at the end of a run, never a result.
+FILE_COST = {
+    "test_flagship.py": 134,
+    "test_scenario_steel.py": 107,
+    "test_validation.py": 79,
+    "test_pcm_bank_modes.py": 67,
+    "test_furnace.py": 60,
+    "test_pcm_subcooling.py": 49,
+    "test_exchanger.py": 42,
+    "test_validation_support_storage_pipe.py": 42,
+    "test_sweep_cluster.py": 40,
+    "test_pcm_hysteresis.py": 38,
+    "test_exchanger_parallel_flow.py": 38,
+    "test_lumped_and_closed_loop.py": 35,
+    "test_scenario_battery.py": 35,
+    "test_effectiveness_exchanger.py": 31,
+    "test_scenario_chemical.py": 29,
+    "test_gradients.py": 29,
+    "test_sweep.py": 27,
+    "test_exergy.py": 26,
+    "test_heat_pump.py": 25,
+    "test_report.py": 25,
+    "test_pcm_surface_node.py": 22,
+    "test_controller.py": 22,
+    "test_pump_curve.py": 18,
+    "test_pcm_stefan.py": 17,
+    "test_tank.py": 17,
+    "test_cli.py": 16,
+    "test_heat_users.py": 14,
+    "test_fired_heater.py": 14,
+    "test_heater.py": 11,
+    "test_regenerator.py": 11,
+    "test_thermo_gas.py": 10,
+    "test_junctions.py": 10,
+    "test_pipe.py": 9,
+    "test_greenhouse.py": 7,
+    "test_pcm_material.py": 6,
+}
+DEFAULT_FILE_COST = 5
+
+
+def pytest_collection_modifyitems(config, items):
+    """Heaviest file first (a stable sort: each file keeps its own order of tests, so module
+    and session fixtures are still built once per worker)."""
+    items.sort(key=lambda item: -FILE_COST.get(item.path.name, DEFAULT_FILE_COST))

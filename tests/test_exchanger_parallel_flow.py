@@ -11,6 +11,11 @@ tests/test_exchanger.py. Two discretisations side by side in one plant (one comp
 dynamic cold side (well-mixed upwind cells, first order in 1/n_cells) and both sides
 quasi-steady (each cell integrated exactly for its wall temperature; the remaining error is
 the wall's piecewise-constant profile, second order).
+
+Compile cost: every exchanger in the plant (with its two sources and two stacks) is traced
+and compiled on its own (~8 s of CPU each), so the convergence sequence is the shortest that
+shows the order: n = 10 and 20 (the observed order is then log2 of the error ratio; n = 40
+measured 1.01 and 2.00, the same as from 10 to 20).
 """
 
 import jax
@@ -25,7 +30,7 @@ from twin.core.schedule import Schedule
 from twin.core.solve import SolverConfig, simulate
 from twin.thermo.fluids import WATER
 
-NS = (10, 20, 40)
+NS = (10, 20)
 CP = WATER.cp_a
 M_HOT, M_COLD = 0.5, 1.0  # [kg/s]: C_r = 0.5
 NTU, C_R = 2.0, 0.5
@@ -87,8 +92,8 @@ def test_effectiveness_converges_to_parallel_flow_eps_ntu(run, key):
     order = -np.polyfit(np.log(NS), np.log(err), 1)[0]
     print(f"\n{key}: |ε - ε_NTU| for n = {NS}: {err}, observed order {order:.2f}")
     assert np.all(np.diff(err) < 0), err
-    # measured: dyn order 1.01 (1.25e-3 at n = 40), qs 2.00 (5.2e-6 at n = 40); bounds ~20 % above
-    lo, hi, bound = {"dyn": (0.8, 1.3, 1.5e-3), "qs": (1.8, 2.3, 6.5e-6)}[key]
+    # measured: dyn order 1.01 (2.50e-3 at n = 20), qs 2.00 (2.07e-5 at n = 20); bounds ~20 % above
+    lo, hi, bound = {"dyn": (0.8, 1.3, 3.0e-3), "qs": (1.8, 2.3, 2.5e-5)}[key]
     assert lo < order < hi, order
     assert err[-1] < bound, err[-1]
 
