@@ -91,8 +91,8 @@ def _leaves_match(small, v, g, rows):
     from twin.scenario.build import load_scenario
 
     for i in rows:
-        want = batch._split(load_scenario(small, v.overrides(i)).plant)[0]
-        got = batch._split(g.plant(v, i))[0]
+        want = batch.split_plant(load_scenario(small, v.overrides(i)).plant)[0]
+        got = batch.split_plant(g.plant(v, i))[0]
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-14, atol=0)
 

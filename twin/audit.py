@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from twin.core.plant import Plant
@@ -40,6 +41,30 @@ PORT_TERMS = ("stream_in", "stream_out")
 #: tolerance of the non-negative-destruction check, relative to the exergy throughput; the
 #: audit integrals carry the solver's relative tolerance (1e-6 by default) in each term
 DESTRUCTION_RTOL = 1e-4
+
+
+# The audit and the KPIs (twin.kpi) are plain arithmetic on the run's integrals. They run on
+# the host with floats after a run, and inside jax.grad / jax.jvp for sensitivities
+# (twin.sensitivity), where the same code sees traced scalars. These three helpers are the
+# only places where the two differ; everything else is written once.
+def traced(x) -> bool:
+    """Whether ``x`` is a JAX tracer (inside a transformation) rather than a value."""
+    return isinstance(x, jax.core.Tracer)
+
+
+def positive_part(x):
+    """``max(x, 0)`` for floats and traced scalars (derivative 1 above 0, 0 below)."""
+    return jnp.maximum(x, 0.0) if traced(x) else max(x, 0.0)
+
+
+def select(condition, a, b):
+    """``a if condition else b``; a traced condition selects element-wise (both are computed)."""
+    return jnp.where(condition, a, b) if traced(condition) else (a if condition else b)
+
+
+def _value(x):
+    """A host float, or the tracer itself inside a transformation."""
+    return x if traced(x) else float(x)
 
 
 @dataclasses.dataclass
@@ -59,7 +84,8 @@ class Balance:
     @property
     def closure(self) -> float:
         """``|residual| / E_in`` (0 for a component that nothing entered). [-]"""
-        return abs(self.residual) / self.E_in if self.E_in > 0 else abs(self.residual)
+        positive = self.E_in > 0
+        return abs(self.residual) / select(positive, self.E_in, 1.0)
 
 
 @dataclasses.dataclass
@@ -83,7 +109,8 @@ class ExergyBalance:
     @property
     def throughput(self) -> float:
         """Exergy supplied to the volume: port inflow, incoming flows, stored exergy released. [J]"""
-        return self.X_in + sum(max(f, 0.0) for f in self.flows.values()) + max(-self.dX_stored, 0.0)
+        return (self.X_in + sum(positive_part(f) for f in self.flows.values())
+                + positive_part(-self.dX_stored))
 
     @property
     def violates_second_law(self) -> bool:
@@ -129,37 +156,41 @@ def audit(plant: Plant, y0, y_final, stored=None) -> Audit:
     ``stored``: the stored energies and exergies ``(E(y0), E(y_final), X(y0), X(y_final))``
     (each ``{component: value}``) when already computed, e.g. on the device for a batch of
     runs (:mod:`twin.sweep.batch`); by default computed here.
+
+    Inside a JAX transformation (``y_final`` traced, :mod:`twin.sensitivity`) every figure is a
+    traced scalar and the audit is differentiable; otherwise they are host floats.
     """
-    y_final = jax.tree_util.tree_map(np.asarray, y_final)
+    if not any(traced(x) for x in jax.tree_util.tree_leaves(y_final)):
+        y_final = jax.tree_util.tree_map(np.asarray, y_final)
     if stored is None:
         stored = (plant.stored_energy(y0), plant.stored_energy(y_final),
                   plant.stored_exergy(y0), plant.stored_exergy(y_final))
-    e0, e1, x0, x1 = ({k: float(v) for k, v in d.items()} for d in stored)
+    e0, e1, x0, x1 = ({k: _value(v) for k, v in d.items()} for d in stored)
     comps, tallies, exergy = {}, {}, {}
     plant_flows: dict[str, float] = {}
     plant_xflows: dict[str, float] = {}
     for name, comp in plant.components.items():
-        acc = {k: float(v) for k, v in y_final["audit"][name].items()}
+        acc = {k: _value(v) for k, v in y_final["audit"][name].items()}
         flows = {k: acc[k] for k in comp.flow_names}
         xflows = {k: acc[f"{k}_exergy"] for k in comp.flow_names}
         tallies[name] = {k: acc[k] for k in comp.tally_names}
-        E_in = acc["stream_in"] + sum(max(f, 0.0) for f in flows.values())
-        E_out = acc["stream_out"] + sum(max(-f, 0.0) for f in flows.values())
+        E_in = acc["stream_in"] + sum(positive_part(f) for f in flows.values())
+        E_out = acc["stream_out"] + sum(positive_part(-f) for f in flows.values())
         comps[name] = Balance(E_in, E_out, e1[name] - e0[name], flows)
         exergy[name] = ExergyBalance(acc["exergy_in"], acc["exergy_out"], x1[name] - x0[name], xflows)
         for k in comp.flow_names:
             plant_flows[f"{name}.{k}"] = flows[k]
             plant_xflows[f"{name}.{k}"] = xflows[k]
     plant_balance = Balance(
-        E_in=sum(max(f, 0.0) for f in plant_flows.values()),
-        E_out=sum(max(-f, 0.0) for f in plant_flows.values()),
+        E_in=sum(positive_part(f) for f in plant_flows.values()),
+        E_out=sum(positive_part(-f) for f in plant_flows.values()),
         dE_stored=sum(e1.values()) - sum(e0.values()),
         flows=plant_flows,
     )
     plant_exergy = ExergyBalance(0.0, 0.0, sum(x1.values()) - sum(x0.values()), plant_xflows)
-    conns = {k: {q: float(v) for q, v in d.items()} for k, d in y_final["connections"].items()}
-    econ = {k: float(v) for k, v in y_final.get("economics", {}).items()}
-    return Audit(comps, plant_balance, tallies, exergy, plant_exergy, float(plant.T_dead), conns, econ)
+    conns = {k: {q: _value(v) for q, v in d.items()} for k, d in y_final["connections"].items()}
+    econ = {k: _value(v) for k, v in y_final.get("economics", {}).items()}
+    return Audit(comps, plant_balance, tallies, exergy, plant_exergy, _value(plant.T_dead), conns, econ)
 
 
 def cumulative_flows(plant: Plant, ys) -> dict[str, np.ndarray]:

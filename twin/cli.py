@@ -1,4 +1,5 @@
-"""The ``twin`` command line: ``twin run``, ``check``, ``compare``, ``report``, ``validate``, ``sweep``, ``collect``.
+"""The ``twin`` command line: ``twin run``, ``check``, ``compare``, ``report``, ``validate``, ``sweep``,
+``collect``, ``sensitivity``, ``optimize``, ``calibrate``.
 
 Exit codes: 0 success; 1 the run finished but a check failed or the solver stopped early
 (results are still written); 2 the scenario file or an option is wrong (nothing is run or
@@ -7,6 +8,7 @@ written). A user's mistake never prints a Python traceback.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -26,17 +28,56 @@ def _fail_scenario(exc) -> None:
     sys.exit(2)
 
 
-def _load(scenario: str, overrides: tuple[str, ...]):
+def _load(scenario: str, overrides: tuple[str, ...], strict: bool = False):
     from twin.scenario.build import load_scenario
     from twin.scenario.errors import ScenarioError
 
     try:
-        return load_scenario(scenario, list(overrides))
+        sc = load_scenario(scenario, list(overrides), strict=strict)
     except ScenarioError as exc:
         _fail_scenario(exc)
     except FileNotFoundError:
         err_console.print(f"[bold red]error:[/] {scenario}: no such file")
         sys.exit(2)
+    _warn_implausible(sc.warnings)
+    return sc
+
+
+def _warn_implausible(problems, strict: bool = False) -> None:
+    """Implausible values (twin.scenario.plausible): warnings, or with --strict errors (exit 2)."""
+    if not problems:
+        return
+    if strict:
+        err_console.print(f"[bold red]error:[/] {len(problems)} implausible value(s) (--strict):")
+    else:
+        err_console.print(f"[bold yellow]warning:[/] {len(problems)} implausible value(s); "
+                          "--strict makes them errors:")
+    for p in problems:  # plain lines, as the errors: editors jump to file:line
+        click.echo(f"  {p}", err=True)
+    if strict:
+        sys.exit(2)
+
+
+_strict_option = click.option(
+    "--strict", is_flag=True,
+    help="Implausible values (a 5 mW furnace, a UA of 1e9 W/K: twin.scenario.plausible) are "
+         "errors (exit code 2), not warnings.")
+
+
+@contextlib.contextmanager
+def _study_errors(scenario: str):
+    """A study's mistakes (bad --wrt/--of/--fit/--constraint, a bad log) exit 2 with their
+    messages; a solver failure inside it exits 1, naming when and why."""
+    from twin.scenario.errors import ScenarioError
+    from twin.sensitivity import SolverFailure
+
+    try:
+        yield
+    except ScenarioError as exc:  # LogError is one
+        _fail_scenario(exc)
+    except SolverFailure as exc:
+        err_console.print(f"[bold red]error:[/] {scenario}: {exc}")
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,9 +90,10 @@ def main() -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"',
               help='Override a parameter by its path, e.g. --set recuperator.UA="30 kW/K".')
-def check(scenario: str, overrides: tuple[str, ...]) -> None:
+@_strict_option
+def check(scenario: str, overrides: tuple[str, ...], strict: bool) -> None:
     """Validate SCENARIO (units, ranges, wiring) without running it."""
-    sc = _load(scenario, overrides)
+    sc = _load(scenario, overrides, strict)
     n = len(sc.plant.components)
     console.print(f"[green]ok[/]: {scenario}: '{sc.name}', {n} components, "
                   f"{sc.duration / 3600:g} h, solver {sc.solver.method}")
@@ -63,9 +105,10 @@ def check(scenario: str, overrides: tuple[str, ...]) -> None:
               help="Results file (NetCDF4). Default: results/<scenario name>.nc")
 @click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"',
               help='Override a parameter by its path, e.g. --set recuperator.UA="30 kW/K".')
-def run(scenario: str, output: str | None, overrides: tuple[str, ...]) -> None:
+@_strict_option
+def run(scenario: str, output: str | None, overrides: tuple[str, ...], strict: bool) -> None:
     """Simulate SCENARIO, audit it, write the results file and print a summary."""
-    sc = _load(scenario, overrides)
+    sc = _load(scenario, overrides, strict)
     from twin.results import write_atomic
     from twin.run import run_scenario
 
@@ -147,7 +190,7 @@ def compare(baseline: str, variant: str) -> None:
         a, b = k0.get(key, math.nan), k1.get(key, math.nan)
         cur = c0 if c0 == c1 else "?"
         u = unit.format(cur=cur)
-        show = lambda x: "n/a" if math.isnan(x) else f"{_num(x * scale)} {u}"  # noqa: E731
+        show = lambda x: "n/a" if math.isnan(x) else f"{_num(x * scale)} {u}"
         if unit == "%":
             change = "n/a" if math.isnan(a) or math.isnan(b) else f"{(b - a) * scale:+.1f} points"
         else:
@@ -191,11 +234,14 @@ def report(results: str, out_dir: str | None, png: bool) -> None:
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write validation.html (one overlay plot per judged signal) into this folder.")
 @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_only: bool) -> None:
+@_strict_option
+def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_only: bool,
+             strict: bool) -> None:
     """Run the validation cases (all, or those named) against their reference data.
 
     Reference data is read from $TWIN_REFERENCE_DATA or ../shared/data/reference; a case
-    whose data is absent is skipped. Exit code 1 if any case fails.
+    whose data is absent is skipped. Exit code 1 if any case fails. The scenario files of the
+    chosen cases are judged first: implausible values warn, or with --strict stop (exit 2).
     """
     from twin.validation import case as vc
 
@@ -209,6 +255,10 @@ def validate(cases: tuple[str, ...], fast: bool, report_dir: str | None, list_on
         for c, folder in found.values():
             click.echo(f"{c.id:10s} {'fast' if c.fast else 'full'}  {folder.name:28s} {c.title}")
         return
+    from twin.scenario.plausible import file_warnings
+
+    _warn_implausible(file_warnings(sorted(p for _, folder in chosen for p in folder.glob("*.yaml"))),
+                      strict)
     results = []
     for c, folder in chosen:
         with console.status(f"validating {c.id}: {c.title}..."):
@@ -306,14 +356,21 @@ def _sweep_table(ds, currency: str) -> Table:
 @click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
               help="Run the chunks on a Dask cluster: a LocalCluster of N workers, or a scheduler's address.")
 @click.option("--no-report", is_flag=True, help="Do not write the report (figures and HTML).")
+@_strict_option
 def sweep(scenario, vary, grid_n, samples, seed, list_file, overrides, out_dir, resume, chunk,
-          output_interval, full, max_steps, cluster, no_report) -> None:
+          output_interval, full, max_steps, cluster, no_report, strict) -> None:
     """Run many variants of SCENARIO in one compiled batch per plant structure.
 
     Each variant gets its own results file and status; a failed variant never stops the
     others. Exit code 0: every variant done; 1: some failed; 2: bad input.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from twin.scenario.errors import ScenarioError
     from twin.sweep import SweepSettings, run_sweep
@@ -321,13 +378,16 @@ def sweep(scenario, vary, grid_n, samples, seed, list_file, overrides, out_dir, 
     from twin.sweep.spec import SweepSpecError
     from twin.units import UnitError, parse_quantity
 
-    sc = _load(scenario, overrides)
+    sc = _load(scenario, overrides, strict)
     try:
         variants = _sweep_variants(sc, vary, grid_n, samples, seed, list_file)
         interval = parse_quantity(output_interval, "time") if output_interval else None
     except (SweepSpecError, UnitError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         sys.exit(2)
+    from twin.scenario.plausible import sweep_warnings
+
+    _warn_implausible(sweep_warnings(scenario, overrides, variants), strict)
     out = Path(out_dir) if out_dir else Path("sweeps") / sc.name
     settings = SweepSettings(output_interval=interval, full=full, chunk=chunk, max_steps=max_steps)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -386,6 +446,250 @@ def collect(folder: str, no_report: bool) -> None:
         click.echo(f"wrote {write_report(ds, folder)}")
     click.echo(f"wrote {Path(folder) / 'sweep.nc'}")
 
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--of", "of", multiple=True, required=True, metavar="OUTPUT",
+              help="A KPI (recapture_rate, fuel_energy, ...) or a signal at a time, SIGNAL@TIME "
+                   "(pcm_bank.liquid_fraction@24h). Repeatable.")
+@click.option("--wrt", "wrt", multiple=True, required=True, metavar="PATH",
+              help="A parameter path, as for --set (recuperator.UA, schedules.firing.values.2). Repeatable.")
+@click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"',
+              help='Override a parameter first, e.g. --set solver.rtol=1e-9.')
+@click.option("--mode", type=click.Choice(["auto", "forward", "reverse"]), default="auto", show_default=True,
+              help="Differentiation mode; auto picks by the numbers of parameters and outputs.")
+@click.option("--check", is_flag=True, help="Also compute central finite differences (2 runs per parameter).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the derivatives and elasticities to a NetCDF (.nc) or CSV (.csv) file.")
+def sensitivity(scenario, of, wrt, overrides, mode, check, output) -> None:
+    """Exact derivatives of KPIs or signals of SCENARIO with respect to parameters, in SI units
+    and as elasticities (d ln K / d ln p), by automatic differentiation through the solver."""
+    from twin.sensitivity import sensitivities
+
+    if output and Path(output).suffix not in (".nc", ".csv"):
+        err_console.print(f"[bold red]error:[/] --output {output}: accepted suffixes: .nc, .csv")
+        sys.exit(2)
+    sc = _load(scenario, overrides)
+    with _study_errors(scenario), console.status(f"differentiating '{sc.name}' ({sc.duration / 3600:g} h)..."):
+        res = sensitivities(sc, wrt, of, mode=mode, check=check)
+    t = Table(title=f"{sc.name}: sensitivities ({res.mode} mode)")
+    for col in ("output", "value", "parameter", "at", "d output / d parameter", "elasticity",
+                *(("finite difference", "rel. diff.") if check else ())):
+        t.add_column(col, justify="left" if col in ("output", "parameter") else "right")
+    el, rel = res.elasticities, res.fd_relative_error
+    for i, o in enumerate(res.outputs):
+        for j, p in enumerate(res.parameters):
+            row = [o.label if j == 0 else "", f"{res.values[i]:.6g} {o.unit}" if j == 0 else "", p.path,
+                   f"{p.value:g} {p.unit}".strip(), f"{res.jacobian[i, j]:.6g} {o.unit}/({p.unit or '1'})",
+                   "n/a" if math.isnan(el[i, j]) else f"{el[i, j]:+.4f}"]
+            if check:
+                row += [f"{res.finite_difference[i, j]:.6g}", f"{rel[i, j]:.1e}"]
+            t.add_row(*row)
+    console.print(t)
+    console.print(f"one gradient: {res.wall_gradient:.3f} s = {res.wall_gradient / res.wall_forward:.1f} x one "
+                  f"forward run ({res.wall_forward:.3f} s, {res.steps} solver steps); compile {res.compile_time:.1f} s")
+    for p in res.parameters:
+        if not p.affine:
+            console.print(f"note: {p.path} enters the plant non-linearly or sits on a bound: its "
+                          "scenario-to-plant map was linearised by a finite difference")
+    if output:
+        from twin.results import write_atomic
+
+        ds = res.to_dataset()
+        ds.attrs.update(scenario_file=str(sc.path), scenario_sha256=sc.sha256,
+                        scenario_overrides="\n".join(sc.overrides))
+        try:
+            if output.endswith(".nc"):
+                write_atomic(ds, output)
+            else:
+                _write_csv_atomic(ds, Path(output))
+        except OSError as exc:
+            err_console.print(f"[bold red]error:[/] could not write {output}: {exc}")
+            sys.exit(2)
+        console.print(f"written: {output}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--objective", required=True, metavar="OUTPUT",
+              help="The KPI (energy_cost, fuel_energy, ...) or SIGNAL@TIME to minimise.")
+@click.option("--maximize", is_flag=True, help="Maximise the objective instead.")
+@click.option("--vary", multiple=True, required=True, metavar='PATH="LOW..HIGH"',
+              help='A parameter and its bounds, e.g. --vary pcm_bank.mass="10 t..80 t". Repeatable.')
+@click.option("--constraint", "constraints", multiple=True, metavar='"OUTPUT >= VALUE"',
+              help="An inequality on a KPI or SIGNAL@TIME, e.g. 'furnace.T_load@20h >= 1420 degC'. Repeatable.")
+@click.option("--capital", multiple=True, metavar='PATH="PRICE"',
+              help='Annualised capital cost per unit of a varied parameter, e.g. pcm_bank.mass="0.05 EUR/kg/a", '
+                   "prorated over the run and added to a money objective.")
+@click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"', help="Override a parameter first.")
+@click.option("--max-iter", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="Largest number of SQP iterations.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the optimised scenario file (comments and layout kept).")
+def optimize(scenario, objective, maximize, vary, constraints, capital, overrides, max_iter, output) -> None:
+    """Optimise SCENARIO: bounded, constrained SQP with exact gradients through the whole run."""
+    from twin.optimize import Bound
+    from twin.optimize import optimize as run_optimize
+    from twin.sweep.spec import SweepSpecError, parse_vary
+
+    try:
+        axes = parse_vary(vary)
+        caps = dict(_split_assignment(c, "--capital") for c in capital)
+    except SweepSpecError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    if any(a.low is None for a in axes):
+        err_console.print("[bold red]error:[/] --vary: give each parameter a range LOW..HIGH")
+        sys.exit(2)
+    sc = _load(scenario, overrides)
+    bounds = [Bound(a.path, a.low, a.high, a.unit) for a in axes]
+
+    def show(rec):
+        params = ", ".join(f"{k}={v:.6g}" for k, v in rec.items() if k not in ("evaluation", "objective", "max_violation"))
+        console.print(f"  {rec['evaluation']:3d}  objective {rec['objective']:.8g}  "
+                      f"violation {rec['max_violation']:.2e}  {params}")
+
+    console.print(f"optimising '{sc.name}': {'maximise' if maximize else 'minimise'} {objective}"
+                  f"{' + capital cost' if caps else ''} over {', '.join(b.path for b in bounds)}")
+    with _study_errors(scenario):
+        res = run_optimize(sc, objective, bounds, constraints=constraints, capital=caps, maximize=maximize,
+                           max_iter=max_iter, callback=show)
+    t = Table(title=f"{sc.name}: optimum ({res.evaluations} evaluations, {res.mode}-mode gradients)")
+    for col in ("parameter", "start", "optimum", "bounds", ""):
+        t.add_column(col, justify="left" if col == "parameter" else "right")
+    for p, u, a, b, bd, at in zip(res.paths, res.units, res.start, res.optimum, res.bounds, res.at_bound()):
+        t.add_row(p, f"{a:.6g} {u}", f"{b:.6g} {u}", f"{bd.low:g}..{bd.high:g} {u}", f"at {at} bound" if at else "")
+    console.print(t)
+    cur = sc.kpi_config.currency
+    from twin.kpi import units as kpi_units
+
+    k = Table(title="before / after")
+    for col in ("", "start", "optimum", "change"):
+        k.add_column(col, justify="left" if not col else "right")
+    label = f"{objective}{' + capital' if caps else ''}"
+    k.add_row(label, f"{res.total_start:.6g}", f"{res.total_optimum:.6g}",
+              f"{(res.total_optimum - res.total_start) / abs(res.total_start) * 100:+.2f} %" if res.total_start else "")
+    u = kpi_units(cur)
+    for name in res.kpis_start:
+        a, b = res.kpis_start[name], res.kpis_optimum[name]
+        change = f"{(b - a) / abs(a) * 100:+.2f} %" if a and math.isfinite(a) and math.isfinite(b) else ""
+        k.add_row(f"{name} [{u.get(name, '')}]", f"{a:.6g}", f"{b:.6g}", change)
+    for c, v in zip(res.constraints, res.constraint_values):
+        k.add_row(f"constraint {c.text}", "", f"{v:.6g}", "")
+    console.print(k)
+    sets = " ".join(f'--set {o.split("=", 1)[0]}="{o.split("=", 1)[1]}"' for o in res.overrides())
+    console.print(f"reproduce: twin run {scenario} {sets}")
+    if not res.success:
+        err_console.print(f"[bold yellow]warning:[/] the optimiser did not converge: {res.message}")
+    if output:
+        _write_scenario(sc, dict(o.split("=", 1) for o in res.overrides()), Path(output),
+                        f"optimised by twin optimize: {'maximise' if maximize else 'minimise'} {label}; "
+                        f"{res.message}")
+    sys.exit(0 if res.success else 1)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--log", "log_file", required=True, type=click.Path(dir_okay=False),
+              help="The plant log (CSV or Parquet; format: data/plant_logs/README.md).")
+@click.option("--map", "map_file", required=True, type=click.Path(dir_okay=False),
+              help="The map file: tags to model signals, units, sigmas and policies.")
+@click.option("--fit", "fits", multiple=True, required=True, metavar='PATH[="LOW..HIGH"]',
+              help='A parameter to fit, optionally with bounds, e.g. --fit boiler.envelope_UA="10..3000 W/K". Repeatable.')
+@click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"',
+              help="Override a parameter first (the fit starts from the scenario's values).")
+@click.option("--max-steps", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Largest number of Levenberg-Marquardt steps.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the calibrated scenario file (comments and layout kept).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the fit plot (PNG): log, model before and after, residuals.")
+def calibrate(scenario, log_file, map_file, fits, overrides, max_steps, output, plot_file) -> None:
+    """Fit parameters of SCENARIO to a plant log: weighted least squares (Levenberg-Marquardt)
+    with exact Jacobians, standard errors, correlations and ASHRAE Guideline 14 statistics."""
+    from twin.calibrate import calibrate as run_calibrate
+    from twin.calibrate import parse_fit, plot
+    from twin.logs import read_log
+    from twin.results import signal_units
+
+    sc = _load(scenario, overrides)
+    try:
+        with _study_errors(scenario):
+            specs = [parse_fit(f) for f in fits]
+            log = read_log(log_file, map_file, model_units=signal_units(sc.plant))
+    except FileNotFoundError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.filename}: no such file")
+        sys.exit(2)
+    console.print(log.describe())
+    with _study_errors(scenario), console.status(f"fitting {', '.join(f.path for f in specs)} to {log_file}..."):
+        cal = run_calibrate(sc, log, specs, max_steps=max_steps)
+    t = Table(title=f"{sc.name}: calibrated on {cal.n} samples ({cal.steps} LM steps, {cal.message}; "
+                    f"s² = {cal.chi2_reduced:.3f})")
+    for col in ("parameter", "start", "fitted", "± 1 s.e.", "2-sigma interval", ""):
+        t.add_column(col, justify="left" if col == "parameter" else "right")
+    for p, u, a, v, e, b in zip(cal.paths, cal.units, cal.start, cal.value, cal.standard_error, cal.at_bound()):
+        t.add_row(p, f"{a:.6g} {u}", f"{v:.6g} {u}", f"{e:.3g} {u}",
+                  f"{v - 2 * e:.6g}..{v + 2 * e:.6g} {u}", "at a bound" if b else "")
+    for s in cal.signals:
+        if s.bias_se == s.bias_se:  # a fitted sensor bias
+            t.add_row(f"{s.tag}.bias", "0", f"{s.bias:.4g} {s.unit}", f"{s.bias_se:.3g} {s.unit}",
+                      f"{s.bias - 2 * s.bias_se:.4g}..{s.bias + 2 * s.bias_se:.4g} {s.unit}", "")
+    console.print(t)
+    c = Table(title="correlations")
+    c.add_column("")
+    for n in cal.names:
+        c.add_column(n, justify="right")
+    for n, row in zip(cal.names, cal.correlation):
+        c.add_row(n, *(f"{x:+.3f}" for x in row))
+    console.print(c)
+    g = Table(title="fit per tag (ASHRAE Guideline 14)")
+    for col in ("tag", "signal", "samples", "RMSE start", "RMSE fitted", "mean error", "NMBE", "CV(RMSE)"):
+        g.add_column(col, justify="left" if col in ("tag", "signal") else "right")
+    for s in cal.signals:
+        u = s.unit or "1"
+        g.add_row(s.tag, s.signal, str(s.n), f"{s.rmse_before:.4g} {u}", f"{s.rmse:.4g} {u}",
+                  f"{s.mean_error:+.3g} {u}", f"{s.nmbe:+.2f} %", f"{s.cv_rmse:.2f} %")
+    console.print(g)
+    console.print(f"fit: {cal.wall:.2f} s after a {cal.compile_time:.1f} s compile")
+    if plot_file:
+        plot(cal, plot_file)
+        console.print(f"written: {plot_file}")
+    if output:
+        _write_scenario(sc, dict(o.split("=", 1) for o in cal.overrides()), Path(output),
+                        f"calibrated by twin calibrate against {log_file} ({map_file}); s² = {cal.chi2_reduced:.3f}")
+    if not cal.success:
+        err_console.print(f"[bold yellow]warning:[/] the fit did not converge: {cal.message}")
+    sys.exit(0 if cal.success else 1)
+
+
+def _split_assignment(text: str, option: str) -> tuple[str, str]:
+    from twin.sweep.spec import SweepSpecError
+
+    path, eq, value = text.partition("=")
+    if not eq or not path.strip() or not value.strip():
+        raise SweepSpecError(f"{option}: {text!r} is not PATH=VALUE")
+    return path.strip(), value.strip().strip('"')
+
+
+def _write_scenario(sc, values: dict[str, str], out: Path, note: str) -> None:
+    from twin.results import write_bytes_atomic
+    from twin.scenario.yamlio import rewrite_scenario
+
+    text = rewrite_scenario(sc.text, {**dict(_split_assignment(o, "--set") for o in sc.overrides), **values},
+                            f"{note}\nfrom {sc.path} (sha256 {sc.sha256[:12]})")
+    try:
+        write_bytes_atomic(out, text.encode())
+    except OSError as exc:
+        err_console.print(f"[bold red]error:[/] could not write {out}: {exc}")
+        sys.exit(2)
+    console.print(f"written: {out}")
+
+
+def _write_csv_atomic(ds, path: Path) -> None:
+    from twin.results import write_bytes_atomic
+
+    df = ds[["derivative", "elasticity", *(["finite_difference"] if "finite_difference" in ds else [])]]
+    write_bytes_atomic(path, df.to_dataframe().reset_index().to_csv(index=False).encode())
 
 def _energy(x: float) -> str:
     return f"{x / 3.6e9:,.2f} MWh" if not math.isnan(x) else "n/a"

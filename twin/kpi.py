@@ -71,7 +71,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from twin.audit import Audit
+import jax.numpy as jnp
+
+from twin.audit import Audit, positive_part, select, traced
 
 _NAN = math.nan
 
@@ -166,7 +168,15 @@ UNITS = units()
 _LOSS_FLOWS = ("wall_loss", "shell_loss", "envelope_loss", "heat_loss")
 
 
-def _ratio(a: float, b: float) -> float:
+def _isnan(x) -> bool:
+    return jnp.isnan(x) if traced(x) else math.isnan(x)
+
+
+def _ratio(a, b):
+    """``a / b``, NaN where ``b <= 0`` or ``a`` is not finite (floats or traced scalars)."""
+    if traced(a) or traced(b):  # the divisor is guarded so that no branch has a NaN gradient
+        ok = (b > 0) & jnp.isfinite(a)
+        return jnp.where(ok, a / jnp.where(b > 0, b, 1.0), _NAN)
     return a / b if b > 0 and math.isfinite(a) else _NAN
 
 
@@ -182,7 +192,10 @@ def term(report: Audit, ref: str) -> float:
 
 
 def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
-    """All KPIs of :func:`units` from a run's audit and the scenario's :class:`KPIConfig`."""
+    """All KPIs of :func:`units` from a run's audit and the scenario's :class:`KPIConfig`.
+
+    Host floats after a run; traced scalars when the audit was made inside a JAX
+    transformation (:mod:`twin.sensitivity` differentiates them)."""
     cfg = config or KPIConfig()
     flows, xflows = report.plant.flows, report.plant_exergy.flows
 
@@ -192,7 +205,7 @@ def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
     def tally(name):
         return sum(t.get(name, 0.0) for t in report.tallies.values())
 
-    x_in = sum(max(v, 0.0) for v in xflows.values())
+    x_in = sum(positive_part(v) for v in xflows.values())
     x_p = tally("exergy_delivered")
     fuel = total(("fuel",))
     el = total(("electricity",))
@@ -201,12 +214,12 @@ def kpis(report: Audit, config: KPIConfig | None = None) -> dict[str, float]:
     q_r = sum(term(report, r) for r in cfg.recovered) if cfg.waste_heat else _NAN
     q_u = sum(term(report, r) for r in cfg.delivered) if cfg.waste_heat else _NAN
     co2_fuel = tally("co2")
-    co2_grid = report.economics.get("grid_co2", _NAN if el > 0 else 0.0)
-    co2 = co2_fuel + (0.0 if math.isnan(co2_grid) else co2_grid)
+    co2_grid = report.economics.get("grid_co2", select(el > 0, _NAN, 0.0))
+    co2 = co2_fuel + select(_isnan(co2_grid), 0.0, co2_grid)
     cost = _NAN
     if cfg.fuel_price is not None or cfg.has_grid:
-        fuel_cost = fuel * cfg.fuel_price if cfg.fuel_price is not None else (_NAN if fuel > 0 else 0.0)
-        el_cost = report.economics.get("electricity_cost", _NAN if el > 0 else 0.0)
+        fuel_cost = fuel * cfg.fuel_price if cfg.fuel_price is not None else select(fuel > 0, _NAN, 0.0)
+        el_cost = report.economics.get("electricity_cost", select(el > 0, _NAN, 0.0))
         cost = fuel_cost + el_cost
     value = _NAN
     if cfg.output_value or cfg.output_rate is not None:

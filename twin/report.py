@@ -37,8 +37,6 @@ import dataclasses
 import html
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +47,7 @@ from matplotlib.figure import Figure
 
 from twin.audit import DESTRUCTION_RTOL
 from twin.kpi import DESCRIPTIONS
+from twin.results import write_bytes_atomic
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -661,22 +660,6 @@ def build_report(ds: xr.Dataset) -> Report:
     return Report("\n".join(parts), pngs, sankey)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place, with the
-    permissions a plain ``open`` would give (``mkstemp`` makes files private)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(ds: xr.Dataset, out_dir: str | Path, png: bool = False) -> tuple[list[Path], list[str]]:
     """Write ``report.html`` (and with ``png`` every figure as ``<name>.png``) into
     ``out_dir``, each file atomically. Returns the paths written and notes for the user."""
@@ -684,11 +667,11 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, png: bool = False) -> tupl
     out_dir.mkdir(parents=True, exist_ok=True)
     rep = build_report(ds)
     written, notes = [out_dir / "report.html"], []
-    _write_atomic(written[0], rep.html.encode())
+    write_bytes_atomic(written[0], rep.html.encode())
     if png:
         for stem, data in rep.pngs.items():
             written.append(out_dir / f"{stem}.png")
-            _write_atomic(written[-1], data)
+            write_bytes_atomic(written[-1], data)
         try:
             import kaleido  # noqa: F401
         except ImportError:
@@ -701,5 +684,5 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, png: bool = False) -> tupl
                 notes.append(f"the energy Sankey is interactive only (in report.html): kaleido failed: {exc}")
             else:
                 written.append(out_dir / "energy_sankey.png")
-                _write_atomic(written[-1], image)
+                write_bytes_atomic(written[-1], image)
     return written, notes

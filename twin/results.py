@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 import equinox as eqx
+import jax
 import numpy as np
 import xarray as xr
 
@@ -69,26 +70,38 @@ def _state_vars(plant: Plant, ys) -> dict:
     return out
 
 
+def signal_info(plant: Plant, key: str) -> tuple[str, str, tuple[str, ...]]:
+    """``(units, long_name, dims)`` of the signal ``key`` (``"component.quantity"``)."""
+    name, _, rest = key.partition(".")
+    comp = plant.components[name]
+    if rest in comp.signal_info:
+        units, long_name, dims = comp.signal_info[rest]
+    elif rest == "E_stored":
+        units, long_name, dims = "J", "energy stored relative to 298.15 K", ()
+    elif rest == "X_stored":
+        units, long_name, dims = "J", "exergy stored relative to the dead state T0", ()
+    elif rest.endswith(".m_flow"):
+        units, long_name, dims = "kg/s", f"mass flow leaving {name}.{rest[:-7]}", ()
+    elif rest.endswith(".T"):
+        units, long_name, dims = "K", f"temperature leaving {name}.{rest[:-2]}", ()
+    else:
+        raise KeyError(f"signal {key} has no units declared")
+    return units, f"{name}: {long_name}", tuple(dims)
+
+
+def signal_units(plant: Plant, scalar_only: bool = True) -> dict[str, str]:
+    """``{signal: units}`` of every (scalar) signal the plant saves, found by tracing its
+    :meth:`~twin.core.plant.Plant.signals` once (no compile)."""
+    shapes = jax.eval_shape(plant.signals, 0.0, plant.initial_state())
+    return {k: signal_info(plant, k)[0] for k, v in shapes.items() if not scalar_only or v.shape == ()}
+
+
 def _signal_vars(plant: Plant, signals: dict[str, np.ndarray]) -> dict:
     out = {}
-    comps = plant.components
     for key, arr in signals.items():
-        arr = np.asarray(arr)
-        name, _, rest = key.partition(".")
-        comp = comps[name]
-        if rest in comp.signal_info:
-            units, long_name, dims = comp.signal_info[rest]
-        elif rest == "E_stored":
-            units, long_name, dims = "J", "energy stored relative to 298.15 K", ()
-        elif rest == "X_stored":
-            units, long_name, dims = "J", "exergy stored relative to the dead state T0", ()
-        elif rest.endswith(".m_flow"):
-            units, long_name, dims = "kg/s", f"mass flow leaving {name}.{rest[:-7]}", ()
-        elif rest.endswith(".T"):
-            units, long_name, dims = "K", f"temperature leaving {name}.{rest[:-2]}", ()
-        else:
-            raise KeyError(f"signal {key} has no units declared")
-        out[key] = xr.Variable(_dims(name, dims), arr, {"units": units, "long_name": f"{name}: {long_name}"})
+        units, long_name, dims = signal_info(plant, key)
+        out[key] = xr.Variable(_dims(key.partition(".")[0], dims), np.asarray(arr),
+                               {"units": units, "long_name": long_name})
     return out
 
 
@@ -185,7 +198,7 @@ def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict |
     attrs = {
         "Conventions": "CF-1.10",
         "title": "twin simulation results",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "solver_success": int(sol.success),
         "solver_message": sol.message,
         "solver_t_reached_s": sol.t_reached,
@@ -211,8 +224,10 @@ def _engine() -> str:
     return "netcdf4"
 
 
-def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write ``ds`` as NetCDF4 to ``path`` via a temporary file and a rename."""
+def _atomically(path: str | Path, write) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place with
+    the permissions a plain ``open`` would give (``mkstemp`` makes files private). A failure
+    or interruption leaves no file at ``path`` and removes the temporary one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -220,11 +235,22 @@ def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
     umask = os.umask(0)
     os.umask(umask)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private (0600); results are shared files
-        engine = _engine()
-        ds.to_netcdf(tmp, engine=engine, **({"invalid_netcdf": False} if engine == "h5netcdf" else {}))
+        os.chmod(tmp, 0o666 & ~umask)  # results are shared files
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` as NetCDF4 to ``path`` via a temporary file and a rename."""
+    engine = _engine()
+    return _atomically(path, lambda tmp: ds.to_netcdf(
+        tmp, engine=engine, **({"invalid_netcdf": False} if engine == "h5netcdf" else {})))
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and a rename (reports, tables)."""
+    return _atomically(path, lambda tmp: Path(tmp).write_bytes(data))

@@ -304,6 +304,9 @@ def parse_quantity(text: str | float, dimension: str) -> float:
     if exponent and abs(int(exponent)) > 400:  # Fraction("1e99999999") would take forever
         raise _fail(repr(text), "is out of range")
     number, unit_text = Fraction(m.group(1)), m.group(2)
+    if re.match(r"^:\d", unit_text):  # 1:30, sexagesimal in YAML 1.1, text in YAML 1.2
+        raise _fail(repr(text), f"reads like a clock time (h:mm); write a quantity with a unit, "
+                                f"e.g. '90 min' or '1.5 h' ({_expected(dimension)})")
     if not unit_text and d.si != "":
         example = f"{m.group(1)} {d.examples[0]}"
         raise UnitError(
@@ -372,5 +375,8 @@ def format_quantity(
         if abs(rounded - float(conv[2])) >= float(conv[1]):
             chosen = conv
     name, scale, offset = chosen
-    mantissa = _round_sig(float((Fraction(value_si) - offset) / scale), digits)
+    exact = float((Fraction(value_si) - offset) / scale)
+    if abs(exact) <= 4 * math.ulp(value_si) / float(scale):  # 273.15 K is 0 degC, not -2e-14
+        exact = 0.0
+    mantissa = _round_sig(exact, digits)
     return f"{_format_number(mantissa, digits)} {name}".strip()

@@ -86,7 +86,31 @@ class Solution:
     stats: dict[str, float]
 
 
-def _integrate(plant: Plant, y0, ts, jump_ts, cfg: SolverConfig):
+def solve_flat(field, y0, ts, jump_ts, cfg: SolverConfig, norm, save, args=None, adjoint=None):
+    """diffrax.diffeqsolve with twin's solver, PI controller, schedule jumps and status
+    handling: ``field(t, y, args)`` on the state ``y`` (a flat vector, or a tuple of them),
+    the step-size ``norm`` on it, and ``save(t, y, args)`` at ``ts``."""
+    solver = SOLVERS[cfg.method]()
+    if cfg.method in IMPLICIT:
+        solver = SOLVERS[cfg.method](root_finder=diffrax.VeryChord(rtol=cfg.rtol, atol=cfg.atol))
+    pid = diffrax.PIDController(rtol=cfg.rtol, atol=cfg.atol, pcoeff=cfg.pcoeff, icoeff=cfg.icoeff,
+                                dtmax=cfg.dtmax, norm=norm)
+    controller = diffrax.ClipStepSizeController(pid, jump_ts=jump_ts)
+    return diffrax.diffeqsolve(
+        # an explicit first step skips diffrax's initial step estimate (two more traced copies
+        # of the right-hand side); the PI controller adapts from it within a few steps
+        diffrax.ODETerm(field), solver, ts[0], ts[-1], cfg.dt0, y0, args=args,
+        saveat=diffrax.SaveAt(ts=ts, fn=save), stepsize_controller=controller,
+        max_steps=cfg.max_steps, throw=False, adjoint=adjoint or diffrax.RecursiveCheckpointAdjoint(),
+    )
+
+
+def _integrate(plant: Plant, y0, ts, jump_ts, cfg: SolverConfig, adjoint=None):
+    """Solve from ``ts[0]`` to ``ts[-1]``, saving states and signals at ``ts``.
+
+    ``adjoint``: how diffrax differentiates the solve (default: reverse mode with recursive
+    checkpointing; :class:`diffrax.ForwardMode` for jvp/jacfwd).
+    """
     # The solver sees one flat vector, not the plant's pytree of ~50 small arrays: every
     # Runge-Kutta stage then costs a handful of vector operations instead of a handful per
     # leaf, which on a CPU (where each operation has a fixed dispatch cost) was 5x faster.
@@ -95,32 +119,17 @@ def _integrate(plant: Plant, y0, ts, jump_ts, cfg: SolverConfig):
     def field(t, y, p):
         return jax.flatten_util.ravel_pytree(p.vector_field(t, unravel(y)))[0]
 
-    term = diffrax.ODETerm(field)
-    solver = SOLVERS[cfg.method]()
-    if cfg.method in IMPLICIT:
-        solver = SOLVERS[cfg.method](root_finder=diffrax.VeryChord(rtol=cfg.rtol, atol=cfg.atol))
-    pid = diffrax.PIDController(
-        rtol=cfg.rtol, atol=cfg.atol, pcoeff=cfg.pcoeff, icoeff=cfg.icoeff, dtmax=cfg.dtmax,
-        norm=_physical_rms_norm(y0, y0_flat.size),
-    )
-    controller = diffrax.ClipStepSizeController(pid, jump_ts=jump_ts)
-
     def save(t, y, p):
         yt = unravel(y)
         return yt, p.signals(t, yt)
 
-    saveat = diffrax.SaveAt(ts=ts, fn=save)
-    sol = diffrax.diffeqsolve(
-        # an explicit first step skips diffrax's initial step estimate (two more traced copies
-        # of the right-hand side); the PI controller adapts from it within a few steps
-        term, solver, ts[0], ts[-1], cfg.dt0, y0_flat, args=plant, saveat=saveat,
-        stepsize_controller=controller, max_steps=cfg.max_steps, throw=False,
-    )
+    sol = solve_flat(field, y0_flat, ts, jump_ts, cfg, physical_rms_norm(y0, y0_flat.size), save,
+                     args=plant, adjoint=adjoint)
     ys, sig = sol.ys
     return sol.ts, ys, sig, sol.result, sol.stats
 
 
-def _physical_rms_norm(y0, size: int):
+def physical_rms_norm(y0, size: int):
     """RMS norm over the components' states only, for the step-size controller.
 
     The audit integrals (enthalpy, exergy, tallies, costs) are outputs, not dynamics: the

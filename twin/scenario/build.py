@@ -35,6 +35,7 @@ from twin.kpi import KPIConfig
 from twin.pinch import PinchConfig, RunStream
 from twin.scenario import schema as S
 from twin.scenario.errors import Problem, ScenarioError, problems_from_pydantic
+from twin.scenario.plausible import implausible_values
 from twin.scenario.yamlio import LineMap, apply_override, load_yaml_text
 from twin.units import UnitError, parse_quantity
 
@@ -100,6 +101,9 @@ class Scenario:
         The waste-heat KPI boundary and the economics (:class:`twin.kpi.KPIConfig`).
     pinch
         The heat-integration targets to compute after the run (:class:`twin.pinch.PinchConfig`).
+    warnings
+        Values that are possible but implausible (:mod:`twin.scenario.plausible`), each a
+        :class:`~twin.scenario.errors.Problem` with file, line and field path.
     """
 
     name: str
@@ -116,6 +120,7 @@ class Scenario:
     parameters: dict[str, ParameterRef] = dataclasses.field(default_factory=dict)
     kpi_config: KPIConfig = dataclasses.field(default_factory=KPIConfig)
     pinch: PinchConfig | None = None
+    warnings: tuple[Problem, ...] = ()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -126,6 +131,24 @@ def _a(value: Any) -> jnp.ndarray:
 def to_schedule(spec: S.ScheduleSpec) -> Schedule:
     """A :class:`~twin.core.schedule.Schedule` from a validated :class:`ScheduleSpec`."""
     return Schedule(_a(spec.times), _a(spec.values), period=spec.period, kind=spec.kind)
+
+
+class _FieldError(ValueError):
+    """A component that cannot be built because of one of its fields (``field``, dotted)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _material(name: str, field: str):
+    """The material card ``name``; a broken card is reported at ``field``."""
+    from twin.thermo.pcm import load_material
+
+    try:
+        return load_material(name)
+    except ValueError as exc:
+        raise _FieldError(field, str(exc)) from None
 
 
 def _fluid(name: str):
@@ -149,7 +172,6 @@ class _Params:
 def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
     from twin.components.furnace import AirPreheatFurnace, Furnace
     from twin.thermo.combustion import FUELS
-    from twin.thermo.pcm import load_material
 
     load, wall, ht = m.load, m.wall, m.heat_transfer
     pi = m.control
@@ -197,7 +219,7 @@ def _furnace(m: S.FurnaceModel, p: _Params, ctx: dict):
         eps_gas_wall=_a(ht.eps_gas_wall),
         eps_wall_load=_a(ht.eps_wall_load),
         h_conv=_a(ht.h_conv),
-        charge=load_material(load.material),
+        charge=_material(load.material, "load.material"),
         M_charge_initial=_a(load.inventory),
         T_charge_initial=_a(load.initial_temperature),
         charge_rate=_a(load.charge_rate),
@@ -281,7 +303,6 @@ def _effectiveness_exchanger(m: S.EffectivenessExchangerModel, p: _Params, ctx: 
 
 def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
     from twin.components.pcm_bank import PCMBank
-    from twin.thermo.pcm import load_material
 
     for path, field, dim in [("mass", "mass", "mass"), ("thickness", "thickness", "length"),
                              ("h_conv", "h_conv", "heat_transfer_coefficient"),
@@ -293,7 +314,7 @@ def _pcm_bank(m: S.PCMBankModel, p: _Params, ctx: dict):
     if m.subcooling is not None:
         p("subcooling", "dT_subcooling", "temperature_difference")
     return PCMBank(
-        material=load_material(m.material), mass=_a(m.mass), thickness=_a(m.thickness),
+        material=_material(m.material, "material"), mass=_a(m.mass), thickness=_a(m.thickness),
         h_conv=_a(m.h_conv), M_fluid=_a(m.fluid_holdup or 0.0), UA_loss=_a(m.UA_loss),
         T_initial=_a(m.initial_temperature), fluid=_fluid(m.fluid), n_channel=m.channels,
         n_nodes=m.nodes, fluid_dynamics=m.fluid_dynamics,
@@ -693,6 +714,7 @@ class _Wildcard(_Stub):
 
 
 _PORT_RE = re.compile(r"^(?:inlet|outlet) ([A-Za-z_]\w*)\.")  # "inlet pump.inlet is not ..."
+_FIRST_RE = re.compile(r"is already connected \(connection (\d+)\)$")
 
 
 def _wiring_problems(err: WiringError, file: str, linemap: LineMap,
@@ -705,6 +727,10 @@ def _wiring_problems(err: WiringError, file: str, linemap: LineMap,
         else:
             m = _PORT_RE.match(message)
             path = ("components", m.group(1)) if m and m.group(1) in names else ("connections",)
+        first = _FIRST_RE.search(message)  # "(connection 3)": 1-based among the well-formed pairs
+        if first is not None and 0 < int(first.group(1)) <= len(index_map):
+            j = index_map[int(first.group(1)) - 1]
+            message += f"; first connected at connections.{j} (line {linemap.line(('connections', j))})"
         where, line = linemap.locate(path, file)
         out.append(Problem(where, line, ".".join(map(str, path)), "", message))
     return out
@@ -757,7 +783,7 @@ def _infer_stack_fluid(name: str, built: dict, connections: list[tuple[int, str,
     return None
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *, strict: bool = False) -> Scenario:
     """Read, validate and build a scenario file.
 
     Parameters
@@ -768,6 +794,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         ``"path=value"`` strings (the CLI's ``--set``), e.g. ``"recuperator.UA=30 kW/K"`` or
         ``"solver.rtol=1e-8"``; applied to the file's data before validation, so they are
         validated exactly like the file. Problems in them are reported as ``--set: ...``.
+    strict
+        Treat implausible values (:mod:`twin.scenario.plausible`) as problems; otherwise
+        they are returned as :attr:`Scenario.warnings`.
 
     Returns
     -------
@@ -785,7 +814,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError.single(file, None, "", "", f"cannot read the file: {exc}") from None
-    data, linemap = load_yaml_text(text, file)
+    data, linemap = load_yaml_text(text, file, leading_zeros=False)
     problems: list[Problem] = []
 
     overrides = tuple(overrides)
@@ -826,8 +855,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             try:
                 built[name] = build_component(name, cm, parameters, ctx)
             except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
-                where, line = linemap.locate(("components", name), file)
-                problems.append(Problem(where, line, f"components.{name}", "",
+                field = getattr(exc, "field", None)  # a _FieldError names the field at fault
+                at = ("components", name, *(field.split(".") if field else ()))
+                where, line = linemap.locate(at, file)
+                problems.append(Problem(where, line, ".".join(at), "",
                                         f"cannot build this {cm.type}: {exc}"))
                 built[name] = _Stub(_class_of(classes, cm.type, cm.model_dump()))
     else:
@@ -843,6 +874,12 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     problems.extend(wiring)
     if plant is not None and model is not None:
         problems.extend(_check_kpi_refs(model, plant, file, linemap))
+    warnings: list[Problem] = []
+    if model is not None:
+        problems.extend(_check_sweep_block(model, file, linemap))
+        warnings = implausible_values(model, data, file, linemap)
+        if strict:
+            problems.extend(warnings)
     if problems:
         raise ScenarioError(problems)
     assert model is not None and plant is not None
@@ -856,7 +893,31 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         solver=config, duration=model.duration, output_interval=model.output_interval,
         checks=list(model.checks), overrides=overrides, parameters=parameters,
         kpi_config=_kpi_config(model, plant), pinch=_pinch_config(model),
+        warnings=tuple(warnings),
     )
+
+
+def _check_sweep_block(model: S.ScenarioModel, file: str, linemap: LineMap) -> list[Problem]:
+    """The ``sweep:`` block's axes read as ``twin sweep`` will read them: a range with finite
+    ends from low to high, or levels (not with Latin-hypercube sampling)."""
+    from twin.sweep.spec import SweepSpecError, _axis
+
+    if model.sweep is None:
+        return []
+    out = []
+    for name, text in model.sweep.parameters.items():
+        at = ("sweep", "parameters", name)
+        where = ".".join(at)
+        try:
+            axis = _axis(name, text, where)
+        except SweepSpecError as exc:
+            message = str(exc).removeprefix(f"{where}: ")
+        else:
+            if model.sweep.method != "lhs" or axis.levels is None:
+                continue
+            message = "Latin hypercube sampling needs a range LOW..HIGH, not levels"
+        out.append(Problem(*linemap.locate(at, file), where, repr(text), message))
+    return out
 
 
 def _plant_options(model: S.ScenarioModel) -> dict:
@@ -1005,9 +1066,9 @@ def signal_units(plant: Plant, name: str) -> str | None:
     return None
 
 
-def check_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def check_scenario(path: str | Path, overrides: Sequence[str] = (), *, strict: bool = False) -> Scenario:
     """Validate a scenario and build its plant without running it (``twin check``).
 
     Same as :func:`load_scenario`.
     """
-    return load_scenario(path, overrides)
+    return load_scenario(path, overrides, strict=strict)

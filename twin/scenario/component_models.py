@@ -118,6 +118,33 @@ Material = Annotated[str, AfterValidator(_check_material)]
 """A material card name (``NaNO3``, ``RT44HC``, ``soda_lime_glass``, ...) or a card path."""
 
 
+def _in_liquid_range(*fluid_fields: str, dynamic_only: bool = False):
+    """An initial temperature that must lie in the property range (``T_min``..``T_max`` of
+    :class:`twin.thermo.fluids.Liquid`) of the liquids named by ``fluid_fields``; with
+    ``dynamic_only`` only of sides whose ``<side>_dynamics`` is ``dynamic`` (a hold-up)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        from twin.thermo.fluids import LIQUIDS
+        from twin.units import format_quantity
+
+        for field in fluid_fields:
+            side = field.removesuffix("fluid").rstrip("_") or "fluid"
+            if dynamic_only and info.data.get(f"{side}_dynamics") != "dynamic":
+                continue
+            liquid = LIQUIDS.get(info.data.get(field))
+            temperatures = value if isinstance(value, list) else [value]
+            for T in temperatures:
+                if liquid is not None and T is not None and not liquid.T_min <= T <= liquid.T_max:
+                    lo, hi, at = (format_quantity(x, "temperature")
+                                  for x in (liquid.T_min, liquid.T_max, T))
+                    raise ValueError(f"{at} is outside the range of {liquid.name} ({field}), {lo} "
+                                     f"to {hi}: its property data end there (it would freeze, "
+                                     "boil or decompose)")
+        return value
+
+    return AfterValidator(check)
+
+
 def _count(ge: int = 1):
     return Annotated[int, Field(ge=ge, strict=True)]
 
@@ -393,7 +420,8 @@ class CounterflowExchangerModel(_Component):
         Field(None, validate_default=True)
     cold_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("cold"))] = \
         Field(None, validate_default=True)
-    initial_temperature: Temperature
+    initial_temperature: Annotated[Temperature, _in_liquid_range("hot_fluid", "cold_fluid",
+                                                                 dynamic_only=True)]
 
 
 class RecuperatorModel(CounterflowExchangerModel):
@@ -546,7 +574,7 @@ class PipeModel(_Component):
     U_loss: Quantity("thermal_conductivity", ge=0) = 0.0
     surroundings: Optional[Scheduled("temperature", gt=0)] = None
     cells: _count(2) = 20
-    initial_temperature: Temperature
+    initial_temperature: Annotated[Temperature, _in_liquid_range("fluid")]
     wall_heat_capacity: Optional[Quantity("heat_capacity", gt=0)] = None
     wall_symmetric: bool = True
 
@@ -614,7 +642,7 @@ class PCMBankModel(_Component):
     UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
     channels: Count = 10
     nodes: Count = 4
-    initial_temperature: Temperature
+    initial_temperature: Annotated[Temperature, _in_liquid_range("fluid")]
     hysteresis: Optional[Quantity("temperature_difference", ge=0)] = None
     phase_time_constant: PositiveTime = 1800.0
     subcooling: Optional[Quantity("temperature_difference", gt=0)] = None
@@ -847,7 +875,7 @@ class MouldPreheaterModel(_Component):
     schedule: Multiplier = Field(default_factory=lambda: ScheduleSpec.constant(1.0))
     UA_loss: Quantity("thermal_conductance", ge=0) = 0.0
     target_temperature: Temperature
-    initial_temperature: Temperature
+    initial_temperature: Annotated[Temperature, _in_liquid_range("fluid")]
     fluid_dynamics: Literal["quasi_steady", "dynamic"] = "quasi_steady"
     fluid_holdup: Annotated[Optional[PositiveMass], AfterValidator(_holdup_needed("fluid"))] = \
         Field(None, validate_default=True)
@@ -878,7 +906,7 @@ class HeatDemandModel(_Component):
     fluid_holdup: PositiveMass
     min_temperature: Temperature
     fade_width: Quantity("temperature_difference", gt=0) = 5.0
-    initial_temperature: Temperature
+    initial_temperature: Annotated[Temperature, _in_liquid_range("fluid")]
 
 
 class StratifiedTankModel(_Component):
@@ -924,7 +952,7 @@ class StratifiedTankModel(_Component):
     insulation_thickness: Optional[PositiveLength] = None
     insulation_conductivity: Optional[Quantity("thermal_conductivity", gt=0)] = None
     floor_loss: bool = True
-    initial_temperature: Union[Temperature, list[Temperature]]
+    initial_temperature: Annotated[Union[Temperature, list[Temperature]], _in_liquid_range("fluid")]
 
     @model_validator(mode="after")
     def _profile_length(self):
@@ -1022,8 +1050,8 @@ class HeaterModel(_Component):
                             _heater_fired_only("water_volume", 0.0)] = Field(None, validate_default=True)
     dry_heat_capacity: Annotated[Optional[Quantity("heat_capacity", ge=0)],
                                  _heater_fired_only("dry_heat_capacity", 0.0)] = Field(None, validate_default=True)
-    initial_temperature: Annotated[Optional[Temperature], _heater_fired_only("initial_temperature")] = \
-        Field(None, validate_default=True)
+    initial_temperature: Annotated[Optional[Temperature], _heater_fired_only("initial_temperature"),
+                                   _in_liquid_range("fluid")] = Field(None, validate_default=True)
 
     @model_validator(mode="after")
     def _capacity(self):

@@ -230,6 +230,9 @@ def _accepted(err: Mapping[str, Any], loc: tuple, model: Any) -> str:
         return "must not be empty" if n == 1 else f"must have at least {n} items"
     if kind in ("too_long", "string_too_long"):
         return f"must have at most {ctx.get('max_length')} items"
+    if kind == "string_type" and isinstance(err.get("input"), (int, float)) \
+            and not isinstance(err.get("input"), bool):
+        return "must be text: YAML reads it as a number; put it in quotes"
     if kind in _SIMPLE:
         return _SIMPLE[kind]
     for prefix in ("Value error, ", "Assertion failed, "):

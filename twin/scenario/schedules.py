@@ -49,6 +49,7 @@ from twin.units import si_unit
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(?:\d|\.\d)")
+_YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
 
 # ---------------------------------------------------------------------- schedules
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ class ScheduleSpec:
 
 def _time_check(times: list[float], period: float | None) -> list[float]:
     if times[0] != 0.0:
-        raise ValueError("the first time must be 0 (times are offsets from the start of the "
-                         "run or of each period)")
+        raise ValueError("the first time must be 0: a schedule must cover the run from its "
+                         "start (times are offsets from the start of the run or of each period)")
     for k in range(1, len(times)):
         if not times[k] > times[k - 1]:
             raise ValueError(f"times must increase strictly (item {k} is not after item {k - 1})")
@@ -197,6 +198,8 @@ def _reference(spec: QuantitySpec):
             hint = f"did you mean {close[0]!r}? " if close else ""
             listed = f"defined schedules: {', '.join(defined)}" if defined else \
                 "no schedules are defined (add a 'schedules:' section)"
+            if name.lower() in _YAML11_BOOLEANS:  # 'off' meant as 0, as YAML 1.1 would read it
+                listed += f"; {name!r} is text in YAML 1.2, not a boolean: write 0 or 1"
             raise ValueError(f"unknown schedule; {hint}{listed}")
         raw = schedules[name]
         if raw is None:  # the schedule itself is invalid: reported at its own definition

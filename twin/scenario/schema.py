@@ -178,6 +178,7 @@ class RecoveryModel(StrictModel):
 
 
 _PRICE = re.compile(r"^\s*(\S+)\s*([A-Z]{3})\s*/\s*(\S.*?)\s*$")
+_MONEY = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[A-Z]{3}\s*$")  # "12 EUR"
 
 
 def _price_text(value: Any) -> Any:
@@ -185,6 +186,9 @@ def _price_text(value: Any) -> Any:
     scenario's ``currency`` by :class:`EconomicsModel` and is not a unit (twin.units)."""
     if isinstance(value, str):
         m = _PRICE.match(value)
+        if m is None and _MONEY.match(value):
+            raise ValueError("is an amount of money, not a price: write it per unit, "
+                             "e.g. 'EUR/kWh', 'EUR/t' or 'EUR/h'")
         return f"{m[1]} 1/({m[3]})" if m else value
     if isinstance(value, dict) and "nominal" in value:
         return {**value, "nominal": _price_text(value["nominal"])}

@@ -122,39 +122,42 @@ class Plan:
     note: str = ""
 
 
-def _split(plant):
+def split_plant(plant):
+    """The plant's array leaves (host copies), their treedef and the static rest."""
     dyn, static = eqx.partition(plant, eqx.is_array)
     leaves, treedef = jax.tree_util.tree_flatten(dyn)
     return [np.asarray(x) for x in leaves], treedef, static
 
 
-def _structure(scenario: Scenario):
-    leaves, treedef, static = _split(scenario.plant)
+def plant_structure(scenario: Scenario):
+    """What must match for two scenarios to share one compiled solve."""
+    leaves, treedef, static = split_plant(scenario.plant)
     return (treedef, jax.tree_util.tree_structure(scenario.plant),
             tuple((x.shape, x.dtype.str) for x in leaves))
 
 
-def _same(a, b) -> bool:
+def same_values(a, b) -> bool:
     """Deep equality of scenario parts (arrays by value, callables skipped)."""
     if isinstance(a, (np.ndarray, jax.Array)) or isinstance(b, (np.ndarray, jax.Array)):
         return np.shape(a) == np.shape(b) and bool(np.array_equal(np.asarray(a), np.asarray(b)))
     if isinstance(a, eqx.Module):
         la, ta = jax.tree_util.tree_flatten(a)
         lb, tb = jax.tree_util.tree_flatten(b)
-        return ta == tb and all(_same(x, y) for x, y in zip(la, lb))
+        return ta == tb and all(same_values(x, y) for x, y in zip(la, lb))
     if dataclasses.is_dataclass(a) and not isinstance(a, type):
         return type(a) is type(b) and all(
-            _same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+            same_values(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
     if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_values(a[k], b[k]) for k in a)
     if callable(a):
         return True
     return a == b
 
 
-def _outside_plant(sc: Scenario):
+def outside_plant(sc: Scenario):
+    """The parts of a scenario that are not plant parameters (solver, horizon, KPI boundary)."""
     return (sc.solver, sc.duration, sc.output_interval, sc.kpi_config, sc.pinch, sc.checks)
 
 
@@ -216,8 +219,8 @@ def plan(path: str | Path, variants: Variants, base_overrides: Sequence[str] = (
 
 def _affine(path, base, base_overrides, variants, probes, rows):
     """The affine group, or (None, why not)."""
-    ref = _structure(base)
-    leaves0, treedef, static = _split(base.plant)
+    ref = plant_structure(base)
+    leaves0, treedef, static = split_plant(base.plant)
     d = len(variants.axes)
     slope = [np.zeros((d, *x.shape)) for x in leaves0]
     shift = [np.zeros(x.shape) for x in leaves0]  # Σ_j (L_j(a_j) - L_base - a_j D_j)
@@ -228,17 +231,17 @@ def _affine(path, base, base_overrides, variants, probes, rows):
         if not valid or live.min() < valid[0] or live.max() > valid[-1]:
             return None, f"{variants.axes[j].path}: range ends not loadable"
         for sc in loaded.values():
-            if _structure(sc) != ref:
+            if plant_structure(sc) != ref:
                 return None, f"{variants.axes[j].path} changes the plant's structure"
-            if not _same(_outside_plant(sc), _outside_plant(base)):
+            if not same_values(outside_plant(sc), outside_plant(base)):
                 return None, f"{variants.axes[j].path} changes more than the plant (solver, KPI boundary or pinch)"
         a = valid[0]
-        La = _split(loaded[a].plant)[0]
+        La = split_plant(loaded[a].plant)[0]
         first.append(a)
         at_first.append(La)
         if len(valid) > 1:
             b = valid[-1]
-            Lb = _split(loaded[b].plant)[0]
+            Lb = split_plant(loaded[b].plant)[0]
             for k in range(len(leaves0)):
                 slope[k][j] = (Lb[k] - La[k]) / (b - a)
         for k in range(len(leaves0)):
@@ -263,9 +266,9 @@ def _affine(path, base, base_overrides, variants, probes, rows):
         sc, err = _load(path, overrides)
         if sc is None:  # a combination the loader rejects: judge every variant on its own
             return None, f"a check variant does not load: {str(err).splitlines()[0]}"
-        if _structure(sc) != ref or not _same(_outside_plant(sc), _outside_plant(base)):
+        if plant_structure(sc) != ref or not same_values(outside_plant(sc), outside_plant(base)):
             return None, "the variants differ in more than affine parameter values"
-        got = _split(sc.plant)[0]
+        got = split_plant(sc.plant)[0]
         for g, p, b0 in zip(got, pred, leaves0):
             scale = np.maximum(np.abs(g), np.abs(b0))
             if not np.all(np.abs(g - p) <= _affine_rtol(g.dtype) * scale):
@@ -292,11 +295,11 @@ def _load_all(path, base_overrides, variants, rows, invalid) -> list[Group]:
         if sc is None:
             invalid[int(i)] = str(err)
             continue
-        by_structure.setdefault((_structure(sc), _outside_key(sc)), []).append((int(i), sc))
+        by_structure.setdefault((plant_structure(sc), _outside_key(sc)), []).append((int(i), sc))
     groups = []
     for members in by_structure.values():
         idx = np.array([i for i, _ in members])
-        splits = [_split(sc.plant) for _, sc in members]
+        splits = [split_plant(sc.plant) for _, sc in members]
         leaves0, treedef, static = splits[0]
         batched = tuple(k for k in range(len(leaves0))
                         if any(not np.array_equal(s[0][k], leaves0[k]) for s in splits[1:]))

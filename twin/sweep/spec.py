@@ -90,7 +90,8 @@ class Variants:
         return [f"{a.path}={a.text(v)}" for a, v in zip(self.axes, self.values[i])]
 
 
-def _split(text: str, where: str) -> tuple[float, str]:
+def split_number(text: str, where: str) -> tuple[float, str]:
+    """``"30 kW/K"`` -> ``(30.0, "kW/K")``; a SweepSpecError naming ``where`` otherwise."""
     m = _NUMBER.match(str(text))
     if not m:
         raise SweepSpecError(f"{where}: {text!r} is not a number with an optional unit (like '30 kW/K')")
@@ -115,18 +116,23 @@ def _axis(path: str, spec: str | Sequence, where: str) -> Axis:
         raise SweepSpecError(f"{where}: {path!r} is not a parameter path like recuperator.UA")
     if isinstance(spec, str) and ".." in spec:
         lo_text, hi_text = spec.split("..", 1)
-        lo, unit = _split(lo_text, where)
-        hi, hi_unit = _split(hi_text, where)
+        lo, unit = split_number(lo_text, where)
+        hi, hi_unit = split_number(hi_text, where)
+        unit = unit or hi_unit  # "10..60 kW/K": one unit for both ends
         hi = _convert(hi, hi_unit or unit, unit, where)
-        if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
+        if not math.isfinite(lo) or not math.isfinite(hi):
+            raise SweepSpecError(f"{where}: range {spec!r} must have finite ends")
+        if hi <= lo:
             raise SweepSpecError(f"{where}: range {spec!r} must go from a lower to a higher value")
         return Axis(path, unit, low=lo, high=hi)
     items = [s for s in spec.split(",")] if isinstance(spec, str) else list(spec)
     items = [s for s in items if str(s).strip()]
     if not items:
         raise SweepSpecError(f"{where}: give a range 'LOW..HIGH' or levels 'A, B, C'")
-    first, unit = _split(items[0], where)
-    levels = [first] + [_convert(*_split(x, where), unit, where) for x in items[1:]]
+    first, unit = split_number(items[0], where)
+    levels = [first] + [_convert(*split_number(x, where), unit, where) for x in items[1:]]
+    if not all(math.isfinite(x) for x in levels):
+        raise SweepSpecError(f"{where}: levels {', '.join(str(x).strip() for x in items)} must be finite")
     return Axis(path, unit, levels=tuple(levels))
 
 
@@ -213,10 +219,12 @@ def read_list(path: str | Path) -> Variants:
             where = f"{path}:{i + 2}: {p}"
             if len(row) != len(header):
                 raise SweepSpecError(f"{path}:{i + 2}: {len(row)} values for {len(header)} columns")
-            v, u = _split(row[j], where)
+            v, u = split_number(row[j], where)
             if i == 0 and not unit:
                 col_unit = u
             values[i, j] = _convert(v, u or unit, col_unit, where)
+            if not math.isfinite(values[i, j]):
+                raise SweepSpecError(f"{where}: {row[j]!r} is not finite")
         axes.append(Axis(p, col_unit, levels=tuple(values[:, j])))
     _unique(axes, str(path))
     return Variants(tuple(axes), values, "list")

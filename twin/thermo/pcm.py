@@ -53,6 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from twin.thermo.fluids import T_REF
 
@@ -520,8 +521,17 @@ def load_material(name_or_path: str | Path, refine: int = 8,
             raise ValueError(f"unknown PCM material {str(name_or_path)!r}: no such file and no "
                              f"card in {MATERIALS_DIR}; available: {', '.join(cards.values())}")
         path = MATERIALS_DIR / f"{cards[key]}.yaml"
-    card = YAML(typ="safe").load(path.read_text())
-    missing = [k for k in ("name", "source", *_SCALARS, "melting") if k not in (card or {})]
+    try:
+        card = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or exc
+        raise ValueError(f"{path}{where}: cannot read the material card: {reason}") from None
+    if not isinstance(card, dict):
+        raise ValueError(f"{path}: a material card is a mapping of name, source, {', '.join(_SCALARS)} "
+                         "and melting")
+    missing = [k for k in ("name", "source", *_SCALARS, "melting") if k not in card]
     if missing:
         raise ValueError(f"{path}: missing field(s) {', '.join(missing)}")
     scalars = {k: float(card[k]) for k in _SCALARS}

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from twin.report import _CSS, _img, _png, _table, _write_atomic
+from twin.report import _CSS, _img, _png, _table
+from twin.results import write_bytes_atomic
 from twin.validation.case import CaseResult
 from twin.validation.compare import Comparison
 
@@ -71,5 +72,5 @@ def write_validation_report(results: list[CaseResult], out_dir: str | Path) -> P
             parts.append(_img(_png(overlay_figure(r.case.id, c)), f"{r.case.id} {c.signal}"))
     parts.append("</body></html>")
     path = out_dir / "validation.html"
-    _write_atomic(path, "\n".join(parts).encode())
+    write_bytes_atomic(path, "\n".join(parts).encode())
     return path
