@@ -77,8 +77,10 @@ from twin.scenario.build import Scenario, load_scenario
 from twin.scenario.errors import ScenarioError
 from twin.scenario.yamlio import load_yaml_text
 
-#: ``auto`` uses forward mode while p <= FORWARD_UP_TO x m (see the module docstring)
-FORWARD_UP_TO = 4
+#: ``auto`` uses forward mode while p <= FORWARD_UP_TO x m: on the flagship forward
+#: sensitivities cost ~2.6x a run plus ~0.3x per parameter, reverse mode ~26x per output
+#: (benchmarks/RESULTS.md, "Gradient cost")
+FORWARD_UP_TO = 16
 #: relative probe step of the scenario builder (module docstring, step 1)
 PROBE_STEP = 1e-4
 MODES = ("auto", "forward", "reverse")
