@@ -9,8 +9,8 @@ bound and the temperature to an interior optimum (~65 degC, where lower supply t
 no longer pays against the user's minimum); with a limit above that optimum's return
 temperature, the constraint binds.
 
-Compile cost: one forward-mode model of a 3-state plant, shared by all tests (same outputs:
-the constraint's limit is data, not structure).
+Compile cost: one forward-sensitivity model of a 3-state plant, shared by all tests (same
+outputs: the constraint's limit is data, not structure).
 """
 
 import numpy as np
@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SWEEP_PLANT
 
+from twin import sensitivity
 from twin.cli import main
-from twin.optimize import Bound, optimize
+from twin.optimize import TABLE_KPIS, Bound, optimize
 from twin.scenario.build import load_scenario
 from twin.scenario.errors import ScenarioError
 from twin.sensitivity import Model
@@ -52,12 +53,16 @@ def test_interior_optimum_is_a_minimum(small, loose):
     """At the interior temperature the objective's derivative vanishes and 0.5 K either side
     is worse (checked by independent runs of the same model)."""
     sc = load_scenario(small)
-    model = Model(sc, [b.path for b in BOUNDS], ["exergy_destroyed"], mode="forward")
+    # the optimiser's own outputs (objective, constraint, KPI table): its compiled model
+    outputs = ["exergy_destroyed", SIGNAL, *(k for k in TABLE_KPIS if k != "exergy_destroyed")]
+    model = Model(sc, [b.path for b in BOUNDS], outputs, mode="forward")
+    n0 = sensitivity.COMPILE_COUNT
     y, J = model.value_and_jacobian(loose.optimum)
+    assert sensitivity.COMPILE_COUNT == n0  # a new Model of the same structure: no compile
     # d/dT relative to the objective per K: ~0 at the optimum (SQP tolerance), vs ~2e-3 /K at the start
     assert abs(J[0, 1]) / y[0] < 2e-5, J
     for dT in (-0.5, 0.5):
-        assert model.value(loose.optimum + [0.0, dT])[0] > y[0]
+        assert model.value_and_jacobian(loose.optimum + [0.0, dT])[0][0] > y[0]
 
 
 def test_active_constraint_binds(small, loose):

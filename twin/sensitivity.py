@@ -129,7 +129,7 @@ def _error(option: str, path: str, given: str, accepted: str) -> ScenarioError:
 def _raw_value(scenario: Scenario, path: str):
     """The value at ``path`` as written (file plus overrides), or None where absent."""
     data, _ = load_yaml_text(scenario.text, str(scenario.path))
-    for item in scenario.overrides:  # the last --set of a path wins, as in the loader
+    for item in reversed(scenario.overrides):  # the last --set of a path wins, as in the loader
         key, _, value = item.partition("=")
         if key.strip() == path:
             return value.strip()
