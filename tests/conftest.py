@@ -137,6 +137,7 @@ FILE_COST = {
     "test_cli.py": 16,
     "test_bad_inputs.py": 16,
     "test_logs.py": 8,
+    "test_invariance.py": 12,
     "test_heat_users.py": 14,
     "test_fired_heater.py": 14,
     "test_heater.py": 11,

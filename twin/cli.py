@@ -472,20 +472,23 @@ def sensitivity(scenario, of, wrt, overrides, mode, check, output) -> None:
     sc = _load(scenario, overrides)
     with _study_errors(scenario), console.status(f"differentiating '{sc.name}' ({sc.duration / 3600:g} h)..."):
         res = sensitivities(sc, wrt, of, mode=mode, check=check)
-    t = Table(title=f"{sc.name}: sensitivities ({res.mode} mode)")
-    for col in ("output", "value", "parameter", "at", "d output / d parameter", "elasticity",
-                *(("finite difference", "rel. diff.") if check else ())):
-        t.add_column(col, justify="left" if col in ("output", "parameter") else "right")
     el, rel = res.elasticities, res.fd_relative_error
-    for i, o in enumerate(res.outputs):
+    for i, o in enumerate(res.outputs):  # one narrow table per output: readable when piped
+        t = Table(title=f"{o.label} = {res.values[i]:.6g} {o.unit}".rstrip(), title_justify="left")
+        for col in ("parameter", "at", f"d/dp [{o.unit or '1'}/unit]", "elasticity",
+                    *(("finite diff.", "rel. diff.") if check else ())):
+            t.add_column(col, justify="left" if col == "parameter" else "right")
         for j, p in enumerate(res.parameters):
-            row = [o.label if j == 0 else "", f"{res.values[i]:.6g} {o.unit}" if j == 0 else "", p.path,
-                   f"{p.value:g} {p.unit}".strip(), f"{res.jacobian[i, j]:.6g} {o.unit}/({p.unit or '1'})",
+            row = [p.path, f"{p.value:g} {p.unit}".strip(), f"{res.jacobian[i, j]:.6g}",
                    "n/a" if math.isnan(el[i, j]) else f"{el[i, j]:+.4f}"]
             if check:
                 row += [f"{res.finite_difference[i, j]:.6g}", f"{rel[i, j]:.1e}"]
             t.add_row(*row)
-    console.print(t)
+        console.print(t)
+    if check and sc.solver.rtol > 1e-9:
+        console.print(f"note: finite differences at the scenario's rtol = {sc.solver.rtol:g} carry the "
+                      "solver's noise (step sequences change with the parameter); compare at "
+                      "--set solver.rtol=1e-10 --set solver.atol=1e-10")
     console.print(f"one gradient: {res.wall_gradient:.3f} s = {res.wall_gradient / res.wall_forward:.1f} x one "
                   f"forward run ({res.wall_forward:.3f} s, {res.steps} solver steps); compile {res.compile_time:.1f} s")
     for p in res.parameters:
