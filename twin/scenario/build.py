@@ -860,7 +860,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *, strict: bo
                 where, line = linemap.locate(at, file)
                 problems.append(Problem(where, line, ".".join(at), "",
                                         f"cannot build this {cm.type}: {exc}"))
-                built[name] = _Stub(_class_of(classes, cm.type, cm.model_dump()))
+                built[name] = _Stub(_class_of(classes, cm.type, {"combustion_air": getattr(cm, "combustion_air", None)}))
     else:
         for name, raw in _raw_components(data).items():
             kind = raw.get("type") if isinstance(raw, dict) else None
