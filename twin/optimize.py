@@ -205,8 +205,10 @@ def optimize(scenario: Scenario, objective: str, bounds: Sequence[Bound], *,
     if capital and model.outputs[0].unit != scenario.kpi_config.currency:
         raise _error("--objective", objective, objective, f"a money KPI ({scenario.kpi_config.currency}) "
                      "when capital costs are added")
-    caps = [parse_capital(path, text, scenario, units[paths.index(path)])
-            for path, text in (capital or {}).items() if _known(path, paths)]
+    for path in capital or {}:
+        if path not in paths:
+            raise _error("--capital", path, path, f"one of the optimised parameters ({', '.join(paths)})")
+    caps = [parse_capital(path, text, scenario, units[paths.index(path)]) for path, text in (capital or {}).items()]
     lo = np.array([b.low for b in bounds])
     hi = np.array([b.high for b in bounds])
     start = np.clip(model.theta0, lo, hi)
@@ -274,12 +276,6 @@ def optimize(scenario: Scenario, objective: str, bounds: Sequence[Bound], *,
                   np.array([y1[1 + k] for k in range(n_con)]), history,
                   bool(res.success) and feasible, res.message if feasible else
                   f"{res.message}; a constraint is violated at the end", len(history), model.mode)
-
-
-def _known(path: str, paths: list[str]) -> bool:
-    if path not in paths:
-        raise _error("--capital", path, path, f"one of the optimised parameters ({', '.join(paths)})")
-    return True
 
 
 def _violation(c: Constraint, value: float) -> float:

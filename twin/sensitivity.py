@@ -227,8 +227,11 @@ def parameter(scenario: Scenario, path: str, step: float = PROBE_STEP) -> Parame
     return Parameter(path, float(value), unit, slope, affine)
 
 
-def output(scenario: Scenario, text: str) -> Output:
-    """``"recapture_rate"`` (a KPI) or ``"pcm_bank.liquid_fraction@24 h"`` (a signal at a time)."""
+def output(scenario: Scenario, text: str, signals: dict[str, str] | None = None) -> Output:
+    """``"recapture_rate"`` (a KPI) or ``"pcm_bank.liquid_fraction@24 h"`` (a signal at a time).
+
+    ``signals``: the plant's ``{signal: units}`` when already known (finding them traces the
+    plant's signals once)."""
     from twin.units import UnitError, parse_quantity
 
     cur = scenario.kpi_config.currency
@@ -248,7 +251,7 @@ def output(scenario: Scenario, text: str) -> Output:
         raise _error("--of", text, repr(when), f"a time such as '24 h' ({exc})") from None
     if not 0 <= t <= scenario.duration:
         raise _error("--of", text, when, f"a time within the run, 0 to {scenario.duration:g} s")
-    signals = _signal_units(scenario)
+    signals = _signal_units(scenario) if signals is None else signals
     if name not in signals:
         close = difflib.get_close_matches(name, list(signals), n=3)
         raise _error("--of", text, repr(name), "a signal of the results file" +
@@ -352,8 +355,8 @@ class Model:
             raise _error("--wrt" if not parameters else "--of", None, "", "at least one")
         self.scenario = scenario
         self.parameters = [parameter(scenario, p) for p in dict.fromkeys(parameters)]
-        self.outputs = [output(scenario, o) for o in dict.fromkeys(outputs)]
-        units = _signal_units(scenario) if series else {}
+        units = _signal_units(scenario) if series or any("@" in o for o in outputs) else {}
+        self.outputs = [output(scenario, o, units) for o in dict.fromkeys(outputs)]
         for name, t in series:
             if name not in units:
                 raise _error("--log", name, repr(name), "a scalar signal of the model")
@@ -587,9 +590,9 @@ def sensitivities(scenario: Scenario, wrt: Sequence[str], of: Sequence[str], mod
     after compilation); ``check`` adds central finite differences (2p more runs).
     """
     model = Model(scenario, wrt, of, mode)
-    model.value()  # compile the forward run, then time it warm
+    model._compiled("value")  # compile both first: the times below are of warm calls
+    model._compiled(model.mode)
     _, _, wall_forward, _ = model._call("value", model.theta0)
-    model.value_and_jacobian()
     y, J, wall_grad, steps = model._call(model.mode, model.theta0)
     fd = central_differences(model) if check else None
     return Sensitivity(model.outputs, model.parameters, y, J, model.mode, wall_forward, wall_grad,
