@@ -260,3 +260,100 @@ def test_collect_of_a_non_sweep_folder_exit_2(tmp_path):
 
     res = CliRunner().invoke(main, ["collect", str(tmp_path)])
     assert res.exit_code == 2 and "not a sweep folder" in res.output
+
+
+# ------------------------------------------------------------------ faults (issue 7)
+CLI_SWEEP = ["--vary", "user.demand.nominal=20 kW..80 kW", "--vary", "user.fluid_holdup=100 kg, 150 kg",
+             "--grid", "3", "--chunk", str(B), "--output-interval", "10 min", "--max-steps", "3000", "--no-report"]
+
+
+def test_cli_sweep_ctrl_c_keeps_finished_variants_and_resumes(small, tmp_path, monkeypatch):
+    """Ctrl-C while the second chunk is solving: exit 130, no traceback, the first chunk's
+    four variants kept (files, ledger, sweep.nc), and --resume runs only the other two."""
+    from twin.cli import main
+
+    real, calls = batch.gather_chunk, []
+
+    def gather(pending):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # where Ctrl-C lands: waiting for a chunk's solve
+        return real(pending)
+
+    monkeypatch.setattr(batch, "gather_chunk", gather)
+    out = tmp_path / "s"
+    res = CliRunner().invoke(main, ["sweep", str(small), "-o", str(out), *CLI_SWEEP])
+    assert res.exit_code == 130, res.output
+    assert "interrupted" in res.output and "4 of 6 variants finished" in res.output and "--resume" in res.output
+    assert "Traceback" not in res.output and "Aborted" not in res.output
+    ds = xr.open_dataset(out / "sweep.nc", engine="h5netcdf")
+    assert list(ds["status"].values) == ["done"] * 4 + ["pending"] * 2
+    assert all((out / f).exists() for f in ds["file"].values[:4])
+    monkeypatch.setattr(batch, "gather_chunk", real)
+    c0 = batch.COMPILE_COUNT
+    again = CliRunner().invoke(main, ["sweep", str(small), "-o", str(out), "--resume", *CLI_SWEEP])
+    assert again.exit_code == 0, again.output
+    assert "2 done, 0 failed, 4 skipped" in again.output and batch.COMPILE_COUNT == c0
+
+
+def test_cli_sweep_failed_write_keeps_what_was_written(small, tmp_path, monkeypatch):
+    """The disk fills up while the third variant's file is written: exit 2 with the cause,
+    no partial file at that variant's path (nor a temporary one), the two written before kept
+    in the ledger for --resume."""
+    import errno
+    import os
+
+    from twin.cli import main
+
+    real, calls = xr.Dataset.to_netcdf, []
+
+    def full_disk(self, path, *args, **kwargs):
+        calls.append(path)
+        real(self, path, *args, **kwargs)
+        if len(calls) >= 3:  # from the third file on, the disk is full half-way through
+            with open(path, "r+b") as f:
+                f.truncate(1000)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full_disk)
+    out = tmp_path / "s"
+    res = CliRunner().invoke(main, ["sweep", str(small), "-o", str(out), *CLI_SWEEP])
+    assert res.exit_code == 2, res.output
+    assert "could not write" in res.output and os.strerror(errno.ENOSPC) in res.output
+    assert "2 of 6 variants finished" in res.output and "Traceback" not in res.output
+    files = sorted(p.name for p in (out / "scenarios").iterdir())
+    assert len(files) == 2 and not any(n.endswith(".part") for n in os.listdir(out))
+    ledger = [json.loads(x) for x in (out / "ledger.jsonl").read_text().splitlines()]
+    assert sorted(e["variant"] for e in ledger) == [0, 1] and all(e["file"][10:] in files for e in ledger)
+
+
+def test_cli_sweep_ctrl_c_during_a_write_keeps_that_file(small, tmp_path, monkeypatch):
+    """A real SIGINT while the second variant's file is written: that write finishes and the
+    variant is kept in the ledger with its file's SHA-256 (so --resume skips it); exit 130."""
+    import os
+    import signal
+
+    from twin.cli import main
+
+    real, calls = xr.Dataset.to_netcdf, []
+
+    def interrupted(self, path, *args, **kwargs):
+        calls.append(path)
+        out = real(self, path, *args, **kwargs)
+        if len(calls) == 2:
+            handler = signal.getsignal(signal.SIGINT)
+            assert getattr(handler, "__module__", None) == "twin.interrupt", "Ctrl-C is not held during a write"
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", interrupted)
+    out = tmp_path / "s"
+    res = CliRunner().invoke(main, ["sweep", str(small), "-o", str(out), *CLI_SWEEP])
+    assert res.exit_code == 130, res.output
+    assert "was written completely first" in res.output and "2 of 6 variants finished" in res.output
+    ds = xr.open_dataset(out / "sweep.nc", engine="h5netcdf")
+    assert list(ds["status"].values) == ["done"] * 2 + ["pending"] * 4
+    from twin.sweep.engine import Ledger, finished
+
+    keys = json.loads((out / "sweep.json").read_text())["keys"]
+    assert finished(out, Ledger(out / "ledger.jsonl"), keys) == [0, 1]  # both files whole, as recorded

@@ -3,7 +3,9 @@
 
 Exit codes: 0 success; 1 the run finished but a check failed or the solver stopped early
 (results are still written); 2 the scenario file or an option is wrong (nothing is run or
-written). A user's mistake never prints a Python traceback.
+written), or a file could not be written (no partial file is left at its path); 130
+interrupted (Ctrl-C): a file being written is finished first, and the line printed says what
+was saved. A user's mistake never prints a Python traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _fail_scenario(exc) -> None:
-    err_console.print(f"[bold red]error:[/] the scenario has {len(exc.problems)} problem(s):")
+    logs = sys.modules.get("twin.logs")  # a LogError comes from it: it is loaded by then (pandas: 2 s)
+    what = "the plant log or its map has" if logs and isinstance(exc, logs.LogError) else "the scenario has"
+    err_console.print(f"[bold red]error:[/] {what} {len(exc.problems)} problem(s):")
     for line in str(exc).splitlines():  # plain lines, never wrapped: editors jump to file:line
         click.echo(f"  {line}", err=True)
     sys.exit(2)
@@ -80,7 +84,26 @@ def _study_errors(scenario: str):
         sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """twin's command group: Ctrl-C in any command exits 130 with one line, no traceback
+    (click's own answer is "Aborted!" and exit code 1)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
+
+
+def _interrupted(exc: BaseException, saved: str = "") -> None:
+    """Report Ctrl-C and exit 130: what the interrupted write finished, and ``saved``."""
+    written = getattr(exc, "written", None)
+    parts = [f"{written} was written completely first" if written else "", saved]
+    err_console.print("[bold yellow]interrupted[/]" + "".join(f"; {p}" for p in parts if p), soft_wrap=True)
+    sys.exit(130)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="twin")
 def main() -> None:
     """twin: a differentiable digital twin of industrial energy systems."""
@@ -112,15 +135,21 @@ def run(scenario: str, output: str | None, overrides: tuple[str, ...], strict: b
     from twin.results import write_atomic
     from twin.run import run_scenario
 
-    with console.status(f"simulating '{sc.name}' ({sc.duration / 3600:g} h)..."):
-        result = run_scenario(sc)
+    try:
+        with console.status(f"simulating '{sc.name}' ({sc.duration / 3600:g} h)..."):
+            result = run_scenario(sc)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, "the run was stopped before it finished: nothing was written")
     out = Path(output) if output else Path("results") / f"{sc.name}.nc"
     if result.dataset is not None:
         try:
             write_atomic(result.dataset, out)
         except OSError as exc:
-            err_console.print(f"[bold red]error:[/] could not write {out}: {exc}")
+            err_console.print(f"[bold red]error:[/] could not write {out}: {exc}; nothing was left at that "
+                              "path", soft_wrap=True)
             sys.exit(2)
+        except KeyboardInterrupt as exc:  # the file is whole (twin.interrupt) or was never begun
+            _interrupted(exc, "" if getattr(exc, "written", None) else "nothing was written")
     _summary(sc, result, out)
     sys.exit(0 if result.ok else 1)
 
@@ -406,7 +435,16 @@ def sweep(scenario, vary, grid_n, samples, seed, list_file, overrides, out_dir, 
                                resume=resume, progress=progress, cluster=cluster)
         except ScenarioError as exc:
             _fail_scenario(exc)
-        except (ValueError, OSError) as exc:  # a bad --cluster, an unreachable scheduler
+        except KeyboardInterrupt as exc:
+            bar.stop()
+            _sweep_stopped(out, len(variants), exc=exc)
+        except OSError as exc:
+            if cluster is None or _is_write_error(exc):
+                bar.stop()
+                _sweep_stopped(out, len(variants), error=exc)
+            err_console.print(f"[bold red]error:[/] --cluster {cluster}: {exc}", soft_wrap=True)
+            sys.exit(2)  # an unreachable scheduler
+        except ValueError as exc:  # a bad --cluster
             if cluster is None:
                 raise
             err_console.print(f"[bold red]error:[/] --cluster {cluster}: {exc}", soft_wrap=True)
@@ -422,9 +460,53 @@ def sweep(scenario, vary, grid_n, samples, seed, list_file, overrides, out_dir, 
     for i, msg in sorted(result.failed.items())[:10]:
         err_console.print(f"[red]variant {i} failed:[/] {msg.splitlines()[0] if msg else ''}", soft_wrap=True)
     if not no_report:
-        click.echo(f"wrote {write_report(ds, out)}")
+        try:
+            click.echo(f"wrote {write_report(ds, out)}")
+        except OSError as exc:
+            err_console.print(f"[bold red]error:[/] could not write the report into {out}: {exc}", soft_wrap=True)
+            sys.exit(2)
     click.echo(f"wrote {out / 'sweep.nc'} and {out / 'kpis.csv'}")
     sys.exit(1 if n_fail else 0)
+
+
+def _is_write_error(exc: OSError) -> bool:
+    """A failed write (a full disk, a permission, a read-only folder), not a cluster's error."""
+    import errno
+
+    return exc.filename is not None or exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM,
+                                                     errno.EROFS, errno.EIO)
+
+
+def _sweep_stopped(out: Path, total: int, *, exc: BaseException | None = None, error: OSError | None = None) -> None:
+    """A sweep stopped by Ctrl-C (exit 130) or a failed write (exit 2): every variant whose
+    file was written is kept (its ledger line is written with it), ``sweep.nc`` and
+    ``kpis.csv`` list them when they can still be written, and ``--resume`` goes on."""
+    import json
+
+    from twin.sweep import collect as collect_sweep
+    from twin.sweep.engine import Ledger
+
+    try:
+        keys = json.loads((out / "sweep.json").read_text(encoding="utf-8"))["keys"]
+    except (OSError, ValueError, KeyError):
+        keys = []
+    entries = Ledger(out / "ledger.jsonl").entries()
+    n = sum(k in entries for k in keys)
+    listed = ""
+    if n:
+        try:
+            collect_sweep(out)
+            listed = " (sweep.nc and kpis.csv list them)"
+        except (OSError, KeyboardInterrupt):
+            pass
+    kept = (f"{n} of {total} variants finished and are kept in {out}{listed}; the same command with --resume "
+            f"runs the other {total - n}" if n else f"no variant had finished (nothing to keep in {out})")
+    if error is None:
+        _interrupted(exc, kept)
+    err_console.print(f"[bold red]error:[/] could not write {error.filename or out}: {error.strerror or error}; "
+                      "no partial file was left at that path", soft_wrap=True)
+    err_console.print(kept, soft_wrap=True)
+    sys.exit(2)
 
 
 @main.command()
@@ -592,49 +674,94 @@ def optimize(scenario, objective, maximize, vary, constraints, capital, override
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--log", "log_file", required=True, type=click.Path(dir_okay=False),
-              help="The plant log (CSV or Parquet; format: data/plant_logs/README.md).")
-@click.option("--map", "map_file", required=True, type=click.Path(dir_okay=False),
-              help="The map file: tags to model signals, units, sigmas and policies.")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="SCENARIO...")
+@click.option("--log", "log_files", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="The plant log of a SCENARIO (CSV or Parquet; format: data/plant_logs/README.md): one per "
+                   "SCENARIO, in the same order. Repeatable.")
+@click.option("--map", "map_files", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="The map file (tags to model signals, units, sigmas and policies): once for every log, or "
+                   "once per log, the --log files' first, then the --validate-log files', in order.")
 @click.option("--fit", "fits", multiple=True, required=True, metavar='PATH[="LOW..HIGH"]',
               help='A parameter to fit, optionally with bounds, e.g. --fit boiler.envelope_UA="10..3000 W/K". Repeatable.')
 @click.option("--set", "overrides", multiple=True, metavar='PATH="VALUE"',
-              help="Override a parameter first (the fit starts from the scenario's values).")
+              help="Override a parameter of every scenario first (the fit starts from the scenarios' values, "
+                   "which must agree).")
+@click.option("--validate", "validate_files", multiple=True, type=click.Path(dir_okay=False), metavar="SCENARIO",
+              help="An experiment to predict at the fitted parameters, not fitted (same plant structure). "
+                   "Repeatable; one --validate-log each, in the same order.")
+@click.option("--validate-log", "validate_logs", multiple=True, type=click.Path(dir_okay=False), metavar="LOG",
+              help="The plant log of a --validate scenario. Repeatable.")
 @click.option("--max-steps", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Largest number of Levenberg-Marquardt steps.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the calibrated scenario file (comments and layout kept).")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write the calibrated scenario file (comments and layout kept); with several scenarios "
+                   "(fitted and validated), a folder that receives each under its own file name.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None,
               help="Write the fit plot (PNG): log, model before and after, residuals.")
-def calibrate(scenario, log_file, map_file, fits, overrides, max_steps, output, plot_file) -> None:
+def calibrate(scenarios, log_files, map_files, fits, overrides, validate_files, validate_logs, max_steps, output,
+              plot_file) -> None:
     """Fit parameters of SCENARIO to a plant log: weighted least squares (Levenberg-Marquardt)
-    with exact Jacobians, standard errors, correlations and ASHRAE Guideline 14 statistics."""
-    from twin.calibrate import calibrate as run_calibrate
-    from twin.calibrate import parse_fit, plot
+    with exact Jacobians, standard errors, correlations and ASHRAE Guideline 14 statistics.
+
+    Several experiments: give several SCENARIOs of one plant structure (the inputs and initial
+    states may differ) and one --log per SCENARIO, in the same order. One parameter set is
+    fitted to all of them at once (their residuals stacked, one compiled program), with
+    standard errors and correlations from the stacked Jacobian. --validate SCENARIO with
+    --validate-log LOG (repeatable, paired in order) adds experiments that are not fitted:
+    they are run at the start and at the fitted parameters, and their statistics say how well
+    the calibrated model predicts data it has not seen.
+    """
+    from twin.calibrate import Experiment, calibrate_experiments, parse_fit, plot
     from twin.logs import read_log
     from twin.results import signal_units
 
-    sc = _load(scenario, overrides)
+    def pairing(n_a: int, a: str, n_b: int, b: str) -> None:
+        if n_a != n_b:
+            err_console.print(f"[bold red]error:[/] {n_a} {a} and {n_b} {b}: give one {b} per {a}, in the same order")
+            sys.exit(2)
+
+    pairing(len(scenarios), "SCENARIO", len(log_files), "--log")
+    pairing(len(validate_files), "--validate", len(validate_logs), "--validate-log")
+    logs = [*log_files, *validate_logs]
+    if len(map_files) not in (1, len(logs)):
+        err_console.print(f"[bold red]error:[/] {len(map_files)} --map for {len(logs)} logs: give one --map for "
+                          "every log, or one per log (the --log files' first, then the --validate-log files')")
+        sys.exit(2)
+    maps = list(map_files) * len(logs) if len(map_files) == 1 else list(map_files)
+    paths = [*scenarios, *validate_files]
+    several = len(paths) > 1
+    if output and several and len({Path(p).name for p in paths}) < len(paths):
+        err_console.print(f"[bold red]error:[/] -o {output}: two scenarios share a file name, so one folder "
+                          "cannot hold both calibrated files; rename one")
+        sys.exit(2)
+    loaded = [_load(p, overrides) for p in paths]
+    experiments = []
     try:
-        with _study_errors(scenario):
+        with _study_errors(paths[0]):
             specs = [parse_fit(f) for f in fits]
-            log = read_log(log_file, map_file, model_units=signal_units(sc.plant))
+            for sc, path, log_file, map_file in zip(loaded, paths, logs, maps):
+                log = read_log(log_file, map_file, model_units=signal_units(sc.plant))
+                console.print(log.describe())
+                experiments.append(Experiment(sc, log))
     except FileNotFoundError as exc:
         err_console.print(f"[bold red]error:[/] {exc.filename}: no such file")
         sys.exit(2)
-    console.print(log.describe())
-    with _study_errors(scenario), console.status(f"fitting {', '.join(f.path for f in specs)} to {log_file}..."):
-        cal = run_calibrate(sc, log, specs, max_steps=max_steps)
-    t = Table(title=f"{sc.name}: calibrated on {cal.n} samples ({cal.steps} LM steps, {cal.message}; "
+    n_fit = len(scenarios)
+    with _study_errors(paths[0]), console.status(f"fitting {', '.join(f.path for f in specs)} to "
+                                                 f"{', '.join(log_files)}..."):
+        cal = calibrate_experiments(experiments[:n_fit], specs, validate=experiments[n_fit:], max_steps=max_steps)
+    on = loaded[0].name if n_fit == 1 else f"{n_fit} experiments ({', '.join(cal.experiments)})"
+    t = Table(title=f"{on}: calibrated on {cal.n} samples ({cal.steps} LM steps, {cal.message}; "
                     f"s² = {cal.chi2_reduced:.3f})")
     for col in ("parameter", "start", "fitted", "± 1 s.e.", "2-sigma interval", ""):
         t.add_column(col, justify="left" if col == "parameter" else "right")
     for p, u, a, v, e, b in zip(cal.paths, cal.units, cal.start, cal.value, cal.standard_error, cal.at_bound()):
         t.add_row(p, f"{a:.6g} {u}", f"{v:.6g} {u}", f"{e:.3g} {u}",
                   f"{v - 2 * e:.6g}..{v + 2 * e:.6g} {u}", "at a bound" if b else "")
+    shown = set()
     for s in cal.signals:
-        if s.bias_se == s.bias_se:  # a fitted sensor bias
+        if s.bias_se == s.bias_se and s.tag not in shown:  # a fitted sensor bias (one per tag)
+            shown.add(s.tag)
             t.add_row(f"{s.tag}.bias", "0", f"{s.bias:.4g} {s.unit}", f"{s.bias_se:.3g} {s.unit}",
                       f"{s.bias - 2 * s.bias_se:.4g}..{s.bias + 2 * s.bias_se:.4g} {s.unit}", "")
     console.print(t)
@@ -645,21 +772,35 @@ def calibrate(scenario, log_file, map_file, fits, overrides, max_steps, output, 
     for n, row in zip(cal.names, cal.correlation):
         c.add_row(n, *(f"{x:+.3f}" for x in row))
     console.print(c)
-    g = Table(title="fit per tag (ASHRAE Guideline 14)")
-    for col in ("tag", "signal", "samples", "RMSE start", "RMSE fitted", "mean error", "NMBE", "CV(RMSE)"):
-        g.add_column(col, justify="left" if col in ("tag", "signal") else "right")
+    g = Table(title="fit per tag (ASHRAE Guideline 14; validation experiments: predictions, p = 0)")
+    cols = ("tag", "signal", "samples", "RMSE start", "RMSE fitted", "mean error", "NMBE", "CV(RMSE)")
+    for col in (("experiment", *cols) if several else cols):
+        g.add_column(col, justify="left" if col in ("experiment", "tag", "signal") else "right")
     for s in cal.signals:
         u = s.unit or "1"
-        g.add_row(s.tag, s.signal, str(s.n), f"{s.rmse_before:.4g} {u}", f"{s.rmse:.4g} {u}",
-                  f"{s.mean_error:+.3g} {u}", f"{s.nmbe:+.2f} %", f"{s.cv_rmse:.2f} %")
+        row = (s.tag, s.signal, str(s.n), f"{s.rmse_before:.4g} {u}", f"{s.rmse:.4g} {u}",
+               f"{s.mean_error:+.3g} {u}", f"{s.nmbe:+.2f} %", f"{s.cv_rmse:.2f} %")
+        g.add_row(*((f"{s.experiment}{' (validation)' if s.role == 'validation' else ''}", *row) if several else row))
     console.print(g)
     console.print(f"fit: {cal.wall:.2f} s after a {cal.compile_time:.1f} s compile")
     if plot_file:
         plot(cal, plot_file)
         console.print(f"written: {plot_file}")
     if output:
-        _write_scenario(sc, dict(o.split("=", 1) for o in cal.overrides()), Path(output),
-                        f"calibrated by twin calibrate against {log_file} ({map_file}); s² = {cal.chi2_reduced:.3f}")
+        note = (f"calibrated by twin calibrate against {', '.join(log_files)} ({', '.join(dict.fromkeys(maps))}); "
+                f"s² = {cal.chi2_reduced:.3f}")
+        values = dict(o.split("=", 1) for o in cal.overrides())
+        if several:
+            folder = Path(output)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                err_console.print(f"[bold red]error:[/] could not create {folder}: {exc}")
+                sys.exit(2)
+            for sc, path in zip(loaded, paths):
+                _write_scenario(sc, values, folder / Path(path).name, note)
+        else:
+            _write_scenario(loaded[0], values, Path(output), note)
     if not cal.success:
         err_console.print(f"[bold yellow]warning:[/] the fit did not converge: {cal.message}")
     sys.exit(0 if cal.success else 1)
@@ -750,14 +891,18 @@ def _summary(sc, result, out: Path) -> None:
             if b.destruction > 1e-3 * max(a.plant_exergy.destruction, 1.0):
                 t.add_row(f"  {n}", _energy(b.destruction))
     st = sol.stats
-    t.add_row("solver", f"{sc.solver.method}, {st['num_accepted_steps']} steps "
-                        f"(+{st['num_rejected_steps']} rejected)")
+    method = sol.method or sc.solver.method
+    t.add_row("solver", f"{method}{f' (retried; scenario: {sc.solver.method})' if sol.retry else ''}, "
+                        f"{st['num_accepted_steps']} steps (+{st['num_rejected_steps']} rejected)")
     t.add_row("wall time (run / compile)", f"{st['wall_time']:.2f} s / {st['compile_time']:.1f} s")
     t.add_row("results", str(out))
     console.print(t)
+    if sol.retry:
+        err_console.print(f"[bold yellow]solver retried:[/] {sol.retry}", soft_wrap=True)
     if not sol.success:
-        err_console.print(f"[bold red]solver stopped at t = {sol.t_reached / 3600:.3f} h:[/] {sol.message}; "
-                          f"the partial results up to there are in {out}")
+        where = f"{sol.t_reached / 3600:.3f} h" + (f" ({sol.t_reached:.6g} s)" if sol.t_reached < 36 else "")
+        err_console.print(f"[bold red]solver stopped at t = {where}:[/] {sol.message}; "
+                          f"the partial results up to there are in {out}", soft_wrap=True)
     for msg in result.second_law_violations:
         err_console.print(f"[bold red]second law violated:[/] {msg}")
     for c in result.checks:

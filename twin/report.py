@@ -551,10 +551,13 @@ def run_facts(ds: xr.Dataset) -> list[tuple[str, str]]:
     """``(label, value)`` rows of the run: solver, duration, closure, second law, provenance."""
     a = ds.attrs
     steps = f"{a.get('solver_num_accepted_steps', '?')} steps (+{a.get('solver_num_rejected_steps', '?')} rejected)"
-    solver = f"{a.get('solver_method', '?')}, rtol {a.get('solver_rtol', '?')}, atol {a.get('solver_atol', '?')}, {steps}"
+    method = a.get("solver_method_used") or a.get("solver_method", "?")
+    solver = f"{method}, rtol {a.get('solver_rtol', '?')}, atol {a.get('solver_atol', '?')}, {steps}"
     ok = bool(a.get("solver_success", 1))
     status = "completed" if ok else (f"stopped at t = {float(a.get('solver_t_reached_s', math.nan)) / 3600:.3f} h: "
                                      f"{a.get('solver_message', '')} (partial results)")
+    if a.get("solver_retry"):
+        status += f"; retried: {a['solver_retry']}"
     closures = dict(zip(map(str, ds.component.values), map(float, ds["audit.closure"].values), strict=True)) \
         if "audit.closure" in ds else {}
     worst = max(closures, key=closures.get) if closures else None

@@ -202,6 +202,10 @@ def to_dataset(plant: Plant, sol: Solution, report: Audit, *, provenance: dict |
         "solver_success": int(sol.success),
         "solver_message": sol.message,
         "solver_t_reached_s": sol.t_reached,
+        # the method that produced these results (the scenario's is ``solver_method``), and why
+        # another was used: a stiff run of an explicit method is solved again (twin.core.solve)
+        "solver_method_used": sol.method or None,
+        "solver_retry": sol.retry,
         **{f"solver_{k}": v for k, v in sol.stats.items()},
         "energy_closure": report.plant.closure,
         "dead_state_temperature_K": report.T0,
@@ -227,20 +231,24 @@ def _engine() -> str:
 def _atomically(path: str | Path, write) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place with
     the permissions a plain ``open`` would give (``mkstemp`` makes files private). A failure
-    or interruption leaves no file at ``path`` and removes the temporary one."""
+    (a full disk, a permission) leaves no file at ``path`` and removes the temporary one.
+    Ctrl-C during the write lets it finish, then raises :class:`twin.interrupt.Interrupted`."""
+    from twin.interrupt import deferred
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # results are shared files
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with deferred(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        try:
+            os.chmod(tmp, 0o666 & ~umask)  # results are shared files
+            write(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 

@@ -271,6 +271,8 @@ class PCMBank(AbstractComponent):
         "T_fluid": ("K", "heat-transfer fluid temperature per channel cell (length mean)", ("channel",)),
         "T_pcm": ("K", "PCM temperature per node", ("channel", "node")),
         "liquid_fraction": ("1", "mean liquid mass fraction of the PCM", ()),
+        "solid_fraction": ("1", ("mean solid mass fraction of the PCM, 1 - liquid_fraction (the state "
+                                 "of charge of a cold store such as an ice tank)"), ()),
         "Q_flow": ("W", "heat flow from the fluid into the PCM (positive when charging)", ()),
         "state_of_charge": ("1", "stored energy between solidus-10 K and liquidus+10 K", ()),
         "liquid_fraction_channel": ("1", "liquid mass fraction of the PCM per channel (along the flow)",
@@ -490,11 +492,14 @@ class PCMBank(AbstractComponent):
         T_p, _, T_f, q_in, _ = self._channel_of_call(ctx, x, inlets, outlets)
         mat = self.material
         h_lo, h_hi = mat.h(mat.T_solidus - 10.0), mat.h(mat.T_liquidus + 10.0)
+        xi = self._pcm_state(x)[1]
+        liquid = self._node_mean(xi)
         return {
             "T_fluid": T_f,
             "T_pcm": T_p,
-            "liquid_fraction": self._node_mean(self._pcm_state(x)[1]),
-            "liquid_fraction_channel": self._node_mean(self._pcm_state(x)[1], axis=-1),
+            "liquid_fraction": liquid,
+            "solid_fraction": 1.0 - liquid,
+            "liquid_fraction_channel": self._node_mean(xi, axis=-1),
             "Q_flow": jnp.sum(q_in),
             "state_of_charge": (self._node_mean(x.h_pcm) - h_lo) / (h_hi - h_lo),
         }

@@ -23,10 +23,14 @@ Heat exchange of layer i:
 * conduction between adjacent layers, ``k_fluid A_cross / dz (T_i+1 - T_i)``;
 * buoyancy: when a layer is warmer than the one above (an inversion), they exchange heat
   as in ``Buildings.Fluid.Storage.BaseClasses.Buoyancy`` [2]. ``buoyancy="linear"`` (the
-  default) uses ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)`` with the max
-  smoothed over 0.05 K so gradients exist; note that the smoothing leaves
-  ``M_layer cp / tau_buoyancy * 0.025 K`` flowing upwards between layers of *equal*
-  temperature, so keep ``tau_buoyancy`` long (minutes) with this law.
+  default) uses ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)`` with the switch
+  smoothed over 0.05 K so gradients exist, as a conductance times the temperature
+  difference, ``M_layer cp / tau_buoyancy * step(ΔT) ΔT`` with a smooth step: heat only
+  ever flows from the warmer layer to the colder one, exactly none between layers of equal
+  temperature, so a tank at rest stays as it is and generates no negative entropy. (The
+  smoothed ``max(ΔT, 0)`` used before left ``M_layer cp / tau_buoyancy * 0.025 K`` flowing
+  upwards between equal layers: an idle uniform tank stratified by itself, creating exergy;
+  found by tests/test_properties.py.)
   ``buoyancy="quadratic"`` is Buildings' law itself,
   ``M_layer cp / tau_buoyancy * max(T_below - T_above, 0)^2 / (1 K)``, which is
   continuously differentiable without smoothing, exactly zero without an inversion, and
@@ -55,11 +59,12 @@ import jax.numpy as jnp
 
 from twin.core import exergy
 from twin.core.component import AbstractComponent
-from twin.core.smooth import smooth_max
+from twin.core.smooth import smooth_max, smooth_step
 from twin.core.stream import Stream
 
 _M_SMOOTH = 1e-6  # width of the smooth up/down split of the net flow [kg/s]
 _DT_BUOYANCY = 1.0  # temperature scale of the quadratic buoyancy law (Buildings: 1 K) [K]
+_DT_SMOOTH = 0.05  # width of the smooth switch of the linear buoyancy law [K]
 
 
 class StratifiedTank(AbstractComponent):
@@ -177,7 +182,7 @@ class StratifiedTank(AbstractComponent):
         if self.buoyancy == "quadratic":  # Buildings' Buoyancy: k max(dT, 0)^2, C1 as it is [2]
             buoy = M_layer * cp / self.tau_buoyancy * jnp.maximum(dT, 0.0) ** 2 / _DT_BUOYANCY
         else:
-            buoy = M_layer * cp / self.tau_buoyancy * smooth_max(dT, 0.0, 0.05)
+            buoy = M_layer * cp / self.tau_buoyancy * smooth_step(dT, _DT_SMOOTH) * dT
         up = cond + buoy
         zero = jnp.zeros(1)
         q = loss + jnp.concatenate([up, zero]) - jnp.concatenate([zero, up])

@@ -26,3 +26,9 @@ def smooth_min(x, y, eps):
 def smooth_clip(x, lo, hi, eps):
     """x clipped to [lo, hi], each corner smoothed over ``eps``."""
     return smooth_min(smooth_max(x, lo, eps), hi, eps)
+
+
+def smooth_step(x, eps):
+    """The unit step (0 below 0, 1 above) smoothed over a width ``eps``:
+    ``(1 + x / sqrt(x^2 + eps^2)) / 2``; it lies in (0, 1) and is exactly 1/2 at 0."""
+    return 0.5 * (1.0 + x / jnp.sqrt(x * x + eps * eps))

@@ -185,9 +185,38 @@ def _to_plain(node: Any, path: tuple, lines: dict, file: str, problems: list,
     return node
 
 
+#: the last few parses, by (text, file, leading_zeros): a scenario is often loaded again with
+#: other ``--set`` overrides (the probes of sensitivities, sweeps and calibration), and the
+#: round-trip parser costs about 0.25 ms per scalar (seconds for a file with long measured
+#: schedules). Each call gets its own copy.
+_PARSED: dict[tuple, tuple[dict, dict]] = {}
+_PARSED_MAX = 8
+
+
 def load_yaml_text(text: str, file: str = "<string>", *,
                    leading_zeros: bool = True) -> tuple[dict, LineMap]:
     """Parse scenario YAML text; see :func:`load_yaml`."""
+    key = (text, file, leading_zeros)
+    if key not in _PARSED:
+        data, linemap = _parse_yaml_text(text, file, leading_zeros)
+        while len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = (data, linemap.lines)
+    data, lines = _PARSED[key]
+    return _copy_containers(data), LineMap(dict(lines), file)
+
+
+def _copy_containers(value: Any) -> Any:
+    """A copy of the dicts and lists; their leaves are immutable scalars, shared (not
+    ``copy.deepcopy``: ruamel's timestamps drop their time zone when deep-copied)."""
+    if isinstance(value, dict):
+        return {k: _copy_containers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_containers(v) for v in value]
+    return value
+
+
+def _parse_yaml_text(text: str, file: str, leading_zeros: bool) -> tuple[dict, LineMap]:
     from ruamel.yaml.error import YAMLError
 
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
@@ -90,9 +91,9 @@ def _sha256_file(path: Path) -> str:
 
 
 def _write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(data, indent=1, default=float), encoding="utf-8")
-    os.replace(tmp, path)
+    from twin.results import write_bytes_atomic
+
+    write_bytes_atomic(path, json.dumps(data, indent=1, default=float).encode("utf-8"))
 
 
 class Ledger:
@@ -116,10 +117,13 @@ class Ledger:
         return out
 
     def append(self, entries: Sequence[dict]) -> None:
+        """Append the entries' lines at once (Ctrl-C waits until they are on disk)."""
+        from twin.interrupt import deferred
+
         if not entries:
             return
         text = "".join(json.dumps(e, default=_json_default) + "\n" for e in entries)
-        with open(self.path, "a", encoding="utf-8") as f:
+        with deferred(self.path), open(self.path, "a", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -271,21 +275,32 @@ class _Progress:
 
 def _store(out: Path, ledger: Ledger, lanes: list[tuple[dict, xr.Dataset | None]], state: _Progress,
            info: dict) -> None:
-    """Write a finished chunk: each variant's file (atomically), then its ledger lines."""
+    """Write a finished chunk: each variant's file (atomically), then its ledger lines. If a
+    write fails (a full disk) or Ctrl-C comes, the variants whose files were written before
+    still get their ledger lines, so ``--resume`` keeps them."""
+    from twin.interrupt import Interrupted
     from twin.results import write_atomic
 
     new = []
-    for e, ds in lanes:
-        if ds is not None:
-            e["file"] = f"scenarios/v{e['variant']:06d}-{e['key'][:12]}.nc"
-            write_atomic(ds, out / e["file"])
-            e["sha256"] = _sha256_file(out / e["file"])
-        new.append(e)
-        if e["status"] == "done":
-            state.done.append(e["variant"])
-        else:
-            state.failed[e["variant"]] = e["message"]
-    ledger.append(new)
+    try:
+        for e, ds in lanes:
+            stop = None
+            if ds is not None:
+                e["file"] = f"scenarios/v{e['variant']:06d}-{e['key'][:12]}.nc"
+                try:
+                    write_atomic(ds, out / e["file"])
+                except Interrupted as exc:  # Ctrl-C came while writing: the file was finished first
+                    stop = exc
+                e["sha256"] = _sha256_file(out / e["file"])
+            new.append(e)
+            if e["status"] == "done":
+                state.done.append(e["variant"])
+            else:
+                state.failed[e["variant"]] = e["message"]
+            if stop is not None:
+                raise stop
+    finally:
+        ledger.append(new)
     state.chunks.append(info)
     state.report("chunk", chunk=info)
 
@@ -340,7 +355,7 @@ def finish_lane(group, variants: Variants, lane: batch.LaneResult, key: str,
                    message=lane.message, t_reached=lane.t_reached,
                    stats=dict(num_steps=lane.steps, num_accepted_steps=lane.accepted,
                               num_rejected_steps=lane.rejected, wall_time=info["wall"] / info["lanes"],
-                              compile_time=0.0))
+                              compile_time=0.0), method=sc.solver.method)
     prov = {"sweep_variant": lane.variant, "sweep_key": key,
             "sweep_parameters": json.dumps({a.path: a.text(v) for a, v in
                                             zip(variants.axes, variants.values[lane.variant])})}
@@ -419,14 +434,15 @@ def _num(x) -> float:
 def _write_csv(ds: xr.Dataset, path: Path) -> None:
     import csv
 
+    from twin.results import write_bytes_atomic
+
     cols = [c for c in ds.coords if c != "scenario"]
     kpis = [v for v in ds.data_vars if v.startswith("kpi.")]
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["scenario", *(f"{c} [{ds[c].attrs.get('units', '')}]" for c in cols), "status",
-                    *(f"{k[4:]} [{ds[k].attrs.get('units', '')}]" for k in kpis), "message"])
-        for i in range(ds.sizes["scenario"]):
-            w.writerow([i, *(repr(float(ds[c].values[i])) for c in cols), ds["status"].values[i],
-                        *(repr(float(ds[k].values[i])) for k in kpis), ds["message"].values[i]])
-    os.replace(tmp, path)
+    f = io.StringIO(newline="")
+    w = csv.writer(f)
+    w.writerow(["scenario", *(f"{c} [{ds[c].attrs.get('units', '')}]" for c in cols), "status",
+                *(f"{k[4:]} [{ds[k].attrs.get('units', '')}]" for k in kpis), "message"])
+    for i in range(ds.sizes["scenario"]):
+        w.writerow([i, *(repr(float(ds[c].values[i])) for c in cols), ds["status"].values[i],
+                    *(repr(float(ds[k].values[i])) for k in kpis), ds["message"].values[i]])
+    write_bytes_atomic(path, f.getvalue().encode("utf-8"))

@@ -142,7 +142,26 @@ BUILDINGS_AIR = Liquid(
     source="Modelica Buildings, Buildings.Media.Air (cp of dry air 1006, of steam 1860 J/(kg K); X = 0.01)",
 )
 
-LIQUIDS: dict[str, Liquid] = {f.name: f for f in (THERMINOL_66, WATER)}
+# 30 % (mass) propylene glycol in water, the usual secondary coolant of ice storage, with
+# constant properties at 0 degC as Modelica Buildings' Buildings.Media.Antifreeze.
+# PropyleneGlycolWater(property_T = 273.15 K, X_a = 0.30): Melinder's polynomials [Melinder
+# 2010] give cp = 3802.6 J/(kg K) and rho = 1031.6 kg/m^3 there; constant, as in the reference
+# model. T_min (-12.75 degC) is about the solution's freezing point, T_max its boiling point at
+# atmospheric pressure, rounded down.
+# [Melinder 2010] A. Melinder, "Properties of secondary working fluids for indirect systems",
+# 2nd ed., International Institute of Refrigeration, Paris 2010.
+PROPYLENE_GLYCOL_30 = Liquid(
+    name="propylene_glycol_30",
+    cp_a=3802.6,
+    cp_b=0.0,
+    rho=1031.6,
+    T_min=260.4,
+    T_max=373.15,
+    source="Melinder (2010), Properties of secondary working fluids for indirect systems, IIR; "
+           "polynomials as in Buildings.Media.Antifreeze.PropyleneGlycolWater, at 0 degC, 30 % mass fraction",
+)
+
+LIQUIDS: dict[str, Liquid] = {f.name: f for f in (THERMINOL_66, WATER, PROPYLENE_GLYCOL_30)}
 
 
 def liquid(name: str) -> Liquid:

@@ -1,7 +1,8 @@
 """PCM-1: a PCM bank of ice against the NIST ice-tank measurements (charge and discharges).
 
 See README.md beside this file for the set-up, the calibration, the reference and the
-tolerances. ``calibrate.py`` beside this file reproduces the two calibrated parameters.
+tolerances. ``calibrate.py`` beside this file reproduces the two calibrated parameters with
+``twin calibrate``'s machinery.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from twin.components.pcm_bank import PCMBank
 from twin.core.plant import build_plant
 from twin.core.schedule import Schedule
 from twin.core.solve import SolverConfig, simulate
-from twin.thermo.fluids import Liquid
+from twin.thermo.fluids import PROPYLENE_GLYCOL_30
 from twin.thermo.pcm import load_material
 from twin.validation import (
     Case,
@@ -35,18 +36,17 @@ EXPERIMENTS = {
     "Discharging3": (0.0, "validation (runs out of ice)", 2.5, None),
 }
 M_ICE = 2846.35  # ice capacity of the tank record (mIce_max), 264 kWh latent [kg]
-#: calibrated on Discharging1 + Discharging2 by calibrate.py (outlet-T RMSE 0.550 K over both)
-THICKNESS, H_CONV = 0.02233, 86.1  # [m], [W/(m2 K)]
+#: calibrated on Discharging1 + Discharging2 by twin's calibration (calibrate.py beside this file,
+#: or `twin calibrate`: data/plant_logs/nist_ice_tank/README.md): 22.12 +- 0.07 mm, 84.9 +- 0.8 W/(m2 K)
+THICKNESS, H_CONV = 0.02212, 84.87  # [m], [W/(m2 K)]
 N_CHANNEL, N_NODES = 6, 8
 N_GRID = 4600  # every experiment on one grid size (>= its 10 s samples): one compile for all four
 SKIP = 60.0  # the first minute is the sensors' start-up (the first sample reads 20 degC) [s]
 
 #: 30 % propylene glycol, the tank's heat-transfer fluid, with constant properties at 0 degC as
 #: Buildings.Media.Antifreeze.PropyleneGlycolWater(property_T = 273.15 K, X_a = 0.30) of the
-#: reference model: Melinder (2010) polynomials give cp 3802.6 J/(kg K), rho 1031.6 kg/m3
-GLYCOL = Liquid(name="propylene_glycol_30", cp_a=3802.6, cp_b=0.0, rho=1031.6, T_min=260.4, T_max=373.15,
-                source="Melinder (2010), Properties of secondary working fluids, IIR; polynomial as in "
-                       "Buildings.Media.Antifreeze.PropyleneGlycolWater, at 0 degC and 30 % mass fraction")
+#: reference model (Melinder 2010; twin's ``propylene_glycol_30``)
+GLYCOL = PROPYLENE_GLYCOL_30
 
 
 def measured(name: str) -> tuple[np.ndarray, np.ndarray]:
