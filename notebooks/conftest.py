@@ -63,8 +63,16 @@ class NotebookItem(pytest.Item):
         BUILD.mkdir(exist_ok=True)
         ipynb = BUILD / f"{self.path.stem}.ipynb"
         nbformat.write(jupytext.read(self.path), ipynb)
-        os.environ["TWIN_FAST"] = "1"  # inherited by the kernel nbclient starts now
-        result = NotebookRun(ipynb, TIMEOUT).execute()
+        # the kernel inherits this process's environment; the worker's own is left as it was
+        before = os.environ.get("TWIN_FAST")
+        os.environ["TWIN_FAST"] = "1"
+        try:
+            result = NotebookRun(ipynb, TIMEOUT).execute()
+        finally:
+            if before is None:
+                del os.environ["TWIN_FAST"]
+            else:
+                os.environ["TWIN_FAST"] = before
         nbformat.write(result.nb, ipynb)
         if result.error is not None:
             raise NotebookFailed(result.error)

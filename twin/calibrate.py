@@ -72,7 +72,7 @@ import numpy as np
 from twin.logs import LoggedSignal, PlantLog
 from twin.scenario.build import Scenario
 from twin.scenario.errors import ScenarioError
-from twin.sensitivity import Model, SolverFailure, _static_id
+from twin.sensitivity import Model, SolverFailure, static_id
 
 _RANGE = re.compile(r"^\s*(?P<path>[^=]+?)\s*(?:=\s*(?P<range>.+?))?\s*$")
 
@@ -233,7 +233,7 @@ def structure_difference(first: Scenario, other: Scenario) -> str | None:
         where = re.sub(r"\['([^']*)'\]", r".\1", paths[k]).removeprefix(".components.")
         return (f"{where} of shape {lb[k].shape} (the first has {la[k].shape}: cells, nodes and schedule "
                 "lengths must match)")
-    if _static_id(sa) != _static_id(sb):
+    if static_id(sa) != static_id(sb):
         return "other fluids, materials or static options than the first"
     if first.solver != other.solver:
         return f"solver settings {other.solver} (the first has {first.solver})"
@@ -405,7 +405,7 @@ def calibrate_experiments(experiments: Sequence[Experiment], fits: Sequence[Fit]
     data = (stack(items[:E_fit]), stack(items), jnp.asarray(bias_scale), jnp.asarray(lo), jnp.asarray(hi),
             jnp.asarray(theta0))
     shapes = tuple((x.shape, x.dtype.str) for x in jax.tree_util.tree_leaves(data))
-    key = ("calibrate", model._treedef, jax.tree_util.tree_structure(model._static), _static_id(model._static),
+    key = ("calibrate", model._treedef, jax.tree_util.tree_structure(model._static), static_id(model._static),
            first.solver, tuple(sig for _, sig in channels), tuple(map(tuple, slope_keys)), kinds, len(biased),
            shapes, max_steps, tol)
     t0 = time.perf_counter()

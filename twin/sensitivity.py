@@ -431,7 +431,7 @@ class Model:
                 tuple((o.name, o.time) for o in self.outputs), tuple(n for n, _ in self.series),
                 self.scenario.kpi_config, tuple((p.path, tuple(p.slope)) for p in self.parameters),
                 self.ts.shape, self.jt.shape, tuple(i.shape for i in self._index),
-                tuple((x.shape, x.dtype.str) for x in self._base), _static_id(self._static))
+                tuple((x.shape, x.dtype.str) for x in self._base), static_id(self._static))
 
     def _compiled(self, kind: str):
         global COMPILE_COUNT
@@ -498,7 +498,7 @@ def _zero_tangent(x):
     return jnp.zeros_like(x)
 
 
-def _static_id(static) -> tuple:
+def static_id(static) -> tuple:
     """The static part of a plant (fluids, materials, flags) as a hashable value: two plants
     share a compiled model only if these are equal (equinox modules compare by value)."""
     leaves, treedef = jax.tree_util.tree_flatten(static)
